@@ -1,0 +1,203 @@
+/**
+ * Stage 3a: IR → view model. Everything the templates print that needs a decision
+ * (TypeScript spellings, codec references, doc lines) is computed here, so templates
+ * stay plain text with holes.
+ */
+import {
+  type IrDataObject,
+  type IrManagedObject,
+  type IrMember,
+  type IrMethod,
+  type IrSchema,
+  type IrType,
+  PRIMITIVES,
+} from "./ir.js";
+
+export interface MemberView {
+  name: string;
+  tsType: string;
+  optional: boolean;
+  codec: string;
+  occurrence: string;
+  doc: string;
+}
+
+export interface DataObjectView {
+  name: string;
+  base?: string;
+  extendsClause: string;
+  isRoot: boolean;
+  isFault: boolean;
+  members: MemberView[];
+  children: string[];
+  wireOrder: string;
+  subtypesDoc: string;
+  ignoredDoc: string;
+}
+
+export interface EnumView {
+  name: string;
+  union: string;
+  values: string[];
+}
+
+export interface ParamView extends MemberView {
+  access: string;
+}
+
+export interface MethodView {
+  name: string;
+  doc: string[];
+  selfParam?: string;
+  selfWrite?: string;
+  argsType?: string;
+  argsParam?: string;
+  params: ParamView[];
+  returnType: string;
+  returnSpec: string;
+}
+
+export interface ManagedObjectView {
+  name: string;
+  base?: string;
+  extendsClause: string;
+  properties: MemberView[];
+  propertyNames: string;
+}
+
+export interface SchemaView {
+  enums: EnumView[];
+  dataObjects: DataObjectView[];
+  managedObjects: ManagedObjectView[];
+  methods: MethodView[];
+  /** Runtime codecs the generated code refers to, for imports. */
+  primitiveCodecs: string[];
+  hasRetrieve: boolean;
+  allCodecs: string[];
+  /** Enum and data type names the method stubs refer to. */
+  methodCodecImports: string[];
+  /** Enum and data type names the managed-object properties refer to. */
+  managedCodecImports: string[];
+}
+
+export function codecRef(t: IrType): string {
+  switch (t.kind) {
+    case "primitive":
+      return t.name === "AnyType" ? "AnyTypeCodec" : `${t.name}Codec`;
+    case "moref":
+      return "MorefCodec";
+    default:
+      return `${t.name}Codec`;
+  }
+}
+
+export function tsType(t: IrType): string {
+  switch (t.kind) {
+    case "primitive":
+      return PRIMITIVES[t.name].ts;
+    case "moref":
+      return t.target ? `ManagedObjectReference<"${t.target}">` : "ManagedObjectReference";
+    default:
+      return t.name;
+  }
+}
+
+function memberView(m: IrMember): MemberView {
+  const base = tsType(m.type);
+  return {
+    name: m.name,
+    tsType: m.list ? (base.includes("<") || /^\w+$/.test(base) ? `${base}[]` : `(${base})[]`) : base,
+    optional: !m.required,
+    codec: codecRef(m.type),
+    occurrence: m.occurrence,
+    doc: describeMember(m),
+  };
+}
+
+function describeMember(m: IrMember): string {
+  const t = m.type.kind === "primitive" ? m.type.name : m.type.kind === "moref" ? `ManagedObjectReference${m.type.target ? ` to ${m.type.target}` : ""}` : m.type.name;
+  const occ = { r: "required", rl: "required list", o: "optional", ol: "optional list" }[m.occurrence];
+  return `${t}, ${occ}`;
+}
+
+function dataObjectView(o: IrDataObject): DataObjectView {
+  return {
+    name: o.name,
+    base: o.base,
+    extendsClause: o.base ? ` extends ${o.base}` : "",
+    isRoot: !o.base,
+    isFault: o.isFault,
+    members: o.ownMembers.map(memberView),
+    children: o.children,
+    wireOrder: o.members.map((m) => m.name).join(", ") || "(no members)",
+    subtypesDoc: o.subtypes.length ? o.subtypes.join(", ") : "",
+    ignoredDoc: o.ignored.filter((m) => m.declaredIn === o.name).map((m) => `${m.name} (${m.typeName})`).join(", "),
+  };
+}
+
+function methodView(m: IrMethod, ir: IrSchema): MethodView {
+  const doc: string[] = [];
+  const self = m.self;
+  let selfParam: string | undefined;
+  let selfWrite: string | undefined;
+  if (self) {
+    if (self.bind) {
+      doc.push(`_this is ServiceContent.${self.bind}, or \`options.target\` when given.`);
+      selfWrite = `writeField(w, "_this", MorefCodec, options?.target ?? boundThis(client, "${self.bind}", "${m.name}"), "r");`;
+    } else {
+      selfParam = `_this: ${tsType(self.type)}`;
+      selfWrite = `writeField(w, "_this", MorefCodec, _this, "r");`;
+    }
+  }
+  if (m.faults.length) doc.push(`Faults: ${m.faults.join(", ")}.`);
+  const params: ParamView[] = m.params.map((p) => ({ ...memberView(p), access: `args.${p.name}` }));
+  const allOptional = params.every((p) => p.optional);
+  const argsType = params.length ? `${m.name}Args` : undefined;
+  const argsParam = argsType ? `args: ${argsType}${allOptional ? " = {}" : ""}` : undefined;
+  let returnType = "void";
+  let returnSpec = "undefined";
+  if (m.returns) {
+    const t = tsType(m.returns.type);
+    returnType = m.returns.list ? `${t}[]` : m.returns.required ? t : `${t} | undefined`;
+    returnSpec = `{ codec: ${codecRef(m.returns.type)}, occurrence: "${m.returns.occurrence}" }`;
+  }
+  void ir;
+  return { name: m.name, doc, selfParam, selfWrite, argsType, argsParam, params, returnType, returnSpec };
+}
+
+function managedObjectView(o: IrManagedObject): ManagedObjectView {
+  return {
+    name: o.name,
+    base: o.base,
+    extendsClause: o.base ? ` extends ${o.base}Properties` : "",
+    properties: o.ownProperties.map(memberView),
+    propertyNames: o.properties.map((p) => p.name).join(", ") || "(none)",
+  };
+}
+
+export function buildView(ir: IrSchema): SchemaView {
+  const used = new Set<string>();
+  const note = (t: IrType) => {
+    if (t.kind === "primitive") used.add(codecRef(t));
+  };
+  for (const o of ir.dataObjects) o.ownMembers.forEach((m) => note(m.type));
+  for (const o of ir.managedObjects) o.ownProperties.forEach((m) => note(m.type));
+  for (const m of ir.methods) {
+    m.params.forEach((p) => note(p.type));
+    if (m.returns) note(m.returns.type);
+  }
+  const methodNames = new Set(ir.methods.map((m) => m.name));
+  const named = (types: IrType[]) =>
+    [...new Set(types.flatMap((t) => (t.kind === "enum" || t.kind === "data" ? [t.name] : [])))].sort();
+  return {
+    enums: ir.enums.map((e) => ({ name: e.name, values: e.values, union: e.values.map((v) => JSON.stringify(v)).join(" | ") })),
+    dataObjects: ir.dataObjects.map(dataObjectView),
+    managedObjects: ir.managedObjects.map(managedObjectView),
+    methods: ir.methods.map((m) => methodView(m, ir)),
+    primitiveCodecs: [...used].filter((c) => c !== "AnyTypeCodec").sort(),
+    hasRetrieve: methodNames.has("RetrievePropertiesEx") && methodNames.has("ContinueRetrievePropertiesEx"),
+    methodCodecImports: named(ir.methods.flatMap((m) => [...m.params.map((p) => p.type), ...(m.returns ? [m.returns.type] : [])])),
+    managedCodecImports: named(ir.managedObjects.flatMap((o) => o.ownProperties.map((p) => p.type))),
+    allCodecs: [...ir.enums.map((e) => `${e.name}Codec`), ...ir.dataObjects.map((o) => `${o.name}Codec`)],
+  };
+}

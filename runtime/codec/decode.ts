@@ -1,0 +1,456 @@
+/**
+ * XML events → typed values, with no intermediate tree. A stack of frames follows the
+ * open elements; each frame knows the codec of the value it builds. Polymorphism is
+ * decided at each start tag from xsi:type (namespace-resolved, so `xsi:type` and
+ * vcsim's `XMLSchema-instance:type` are the same thing).
+ *
+ * Forward compatibility: elements the schema does not know are skipped; an xsi:type it
+ * does not know becomes an UntypedRecord carrying `$type`, never a wrong type.
+ */
+import { DecodeError } from "../errors.js";
+import type { XmlHandler, XmlTokenizer } from "../xml/tokenizer.js";
+import { VIM_NS, XSD_NS, XSI_NS } from "../xml/writer.js";
+import { AnyTypeCodec } from "./define.js";
+import { arrayElement } from "./encode.js";
+import { primitivesByXsdType } from "./primitives.js";
+import { type Codec, type FieldSpec, InvalidText, type ObjectCodec, type TypeRegistry } from "./types.js";
+
+const enum Mode {
+  /** Inside an element we do not model: count depth and ignore. */
+  Skip,
+  /** A primitive, enum or reference: collect text. */
+  Text,
+  /** A data object: children are its members. */
+  Object,
+  /** An ArrayOfX value in an anyType slot: children are items. */
+  Array,
+  /** Unknown type: children become fields of an UntypedRecord. */
+  Untyped,
+  /** Caller-defined structure around values (SOAP envelope, a document root). */
+  Container,
+}
+
+/** Finishing a value in an anyType slot: how to present it. */
+const enum Wrap {
+  None,
+  /** TypedValue { $type, value } */
+  Typed,
+  /** Array items collected as a plain array (declared list type) */
+  PlainArray,
+}
+
+/** Receives the child elements of a Container frame. */
+export interface ContainerHandler {
+  /** A child element opens. Call `decoder.expect(...)`, `decoder.container(...)` or `decoder.skip()`. */
+  open(decoder: StreamDecoder, ns: string, local: string): void;
+  /** A value pushed with `expect` is complete. */
+  value?(value: unknown, local: string): void;
+  /** Text directly inside the container. */
+  text?(text: string): void;
+  close?(): void;
+}
+
+/**
+ * Chooses the codec of a property value from what was decoded before it: the property
+ * collector sends `obj` before `propSet`, and `name` before `val`.
+ */
+export interface PropertyTypes {
+  /** Codec and list-ness of property `path` on managed type `type`, when the schema knows it. */
+  lookup(type: string, path: string): { codec: Codec; list: boolean } | undefined;
+}
+
+export interface DecodeOptions {
+  registry: TypeRegistry;
+  propertyTypes?: PropertyTypes;
+}
+
+class Frame {
+  mode = Mode.Skip;
+  codec: Codec | undefined;
+  value: any;
+  text = "";
+  local = "";
+  field: FieldSpec | undefined;
+  wireType: string | undefined;
+  wrap = Wrap.None;
+  /** Element codec for Mode.Array. */
+  itemCodec: Codec | undefined;
+  hasChildren = false;
+  container: ContainerHandler | undefined;
+  /** For DynamicProperty/PropertyChange: the managed type whose property this is. */
+  ownerType: string | undefined;
+}
+
+const PROPERTY_HOLDERS = new Set(["DynamicProperty", "PropertyChange"]);
+const PROPERTY_OWNERS = new Set(["ObjectContent", "ObjectUpdate"]);
+
+export class StreamDecoder implements XmlHandler {
+  private readonly frames: Frame[] = [];
+  private depth = 0;
+  private skipDepth = 0;
+  private tokenizer!: XmlTokenizer;
+  /** The element being opened, while a container handler decides what it is. */
+  private pendingLocal = "";
+  private pendingHandled = false;
+
+  constructor(
+    private readonly options: DecodeOptions,
+    root: ContainerHandler,
+  ) {
+    const frame = new Frame();
+    frame.mode = Mode.Container;
+    frame.container = root;
+    this.frames.push(frame);
+  }
+
+  attach(tokenizer: XmlTokenizer): this {
+    this.tokenizer = tokenizer;
+    return this;
+  }
+
+  // ---- API for container handlers -------------------------------------------------
+
+  /** The element being opened is a value of `codec`; the parent's `value()` receives it. */
+  expect(codec: Codec, list = false): void {
+    this.pendingHandled = true;
+    const frame = this.push(this.pendingLocal);
+    this.setup(frame, codec, list);
+  }
+
+  /** The element being opened is a structure the handler walks itself. */
+  container(handler: ContainerHandler): void {
+    this.pendingHandled = true;
+    const frame = this.push(this.pendingLocal);
+    frame.mode = Mode.Container;
+    frame.container = handler;
+  }
+
+  /** Ignore the element being opened and everything inside it. */
+  skip(): void {
+    this.pendingHandled = true;
+    this.skipDepth = 1;
+  }
+
+  attribute(ns: string, local: string): string | undefined {
+    return this.tokenizer.attribute(ns, local);
+  }
+
+  /** The element path, for error messages. */
+  path(extra?: string): string {
+    const names: string[] = [];
+    for (let i = 1; i <= this.depth; i++) names.push(this.frames[i]!.local);
+    if (extra) names.push(extra);
+    return names.join("/");
+  }
+
+  fail(reason: string, extra?: string): never {
+    throw new DecodeError(reason, this.path(extra));
+  }
+
+  // ---- XmlHandler -----------------------------------------------------------------
+
+  openElement(ns: string, local: string): void {
+    if (this.skipDepth > 0) {
+      this.skipDepth++;
+      return;
+    }
+    const top = this.frames[this.depth]!;
+    switch (top.mode) {
+      case Mode.Object: {
+        const field = (top.codec as ObjectCodec).fieldMap.get(local);
+        if (field === undefined) {
+          this.skipDepth = 1; // a member this schema version does not have
+          return;
+        }
+        const frame = this.push(local);
+        frame.field = field;
+        let codec = field.codec;
+        let list = false;
+        if (codec.kind === "any" && top.ownerType !== undefined && local === "val") {
+          const typed = this.options.propertyTypes?.lookup(top.ownerType, top.value.name);
+          if (typed) {
+            codec = typed.codec;
+            list = typed.list;
+          }
+        }
+        this.setup(frame, codec, list);
+        if (frame.mode === Mode.Object && PROPERTY_HOLDERS.has(frame.codec!.typeName) && PROPERTY_OWNERS.has(top.codec!.typeName)) {
+          frame.ownerType = top.value.obj?.type;
+        }
+        return;
+      }
+      case Mode.Array: {
+        const frame = this.push(local);
+        this.setup(frame, top.itemCodec!, false);
+        return;
+      }
+      case Mode.Untyped: {
+        top.hasChildren = true;
+        const frame = this.push(local);
+        this.setupUntyped(frame);
+        return;
+      }
+      case Mode.Container: {
+        this.pendingLocal = local;
+        this.pendingHandled = false;
+        top.container!.open(this, ns, local);
+        if (!this.pendingHandled) this.skipDepth = 1;
+        return;
+      }
+      default:
+        this.fail(`unexpected element <${local}> inside a ${top.codec?.typeName ?? "simple"} value`, local);
+    }
+  }
+
+  text(text: string): void {
+    if (this.skipDepth > 0) return;
+    const top = this.frames[this.depth]!;
+    switch (top.mode) {
+      case Mode.Text:
+      case Mode.Untyped:
+        top.text += text;
+        return;
+      case Mode.Container:
+        top.container!.text?.(text);
+        return;
+      default:
+        for (let i = 0; i < text.length; i++) {
+          const c = text.charCodeAt(i);
+          if (c !== 32 && c !== 10 && c !== 9 && c !== 13) {
+            this.fail(`unexpected text ${JSON.stringify(text.trim().slice(0, 40))} in a ${top.codec?.typeName} value`);
+          }
+        }
+    }
+  }
+
+  closeElement(): void {
+    if (this.skipDepth > 0) {
+      this.skipDepth--;
+      return;
+    }
+    const frame = this.frames[this.depth]!;
+    if (frame.mode === Mode.Container) {
+      frame.container!.close?.();
+      this.depth--;
+      return;
+    }
+    const value = this.finish(frame);
+    this.depth--;
+    const parent = this.frames[this.depth]!;
+    switch (parent.mode) {
+      case Mode.Object: {
+        const field = frame.field!;
+        const target = parent.value;
+        if (field.list) {
+          const existing = target[field.name];
+          if (existing === undefined) target[field.name] = [value];
+          else existing.push(value);
+        } else {
+          if (target[field.name] !== undefined) this.fail(`element <${field.name}> appears more than once but is not a list`, field.name);
+          target[field.name] = value;
+        }
+        return;
+      }
+      case Mode.Array:
+        parent.value.push(value);
+        return;
+      case Mode.Untyped: {
+        const target = parent.value;
+        const existing = target[frame.local];
+        if (existing === undefined) target[frame.local] = value;
+        else if (Array.isArray(existing)) existing.push(value); // a repeated element: already a list
+        else target[frame.local] = [existing, value];
+        return;
+      }
+      case Mode.Container:
+        parent.container!.value?.(value, frame.local);
+        return;
+    }
+  }
+
+  // ---- frames ---------------------------------------------------------------------
+
+  private push(local: string): Frame {
+    this.depth++;
+    let frame = this.frames[this.depth];
+    if (frame === undefined) {
+      frame = new Frame();
+      this.frames[this.depth] = frame;
+    }
+    frame.local = local;
+    frame.text = "";
+    frame.field = undefined;
+    frame.wireType = undefined;
+    frame.wrap = Wrap.None;
+    frame.hasChildren = false;
+    frame.ownerType = undefined;
+    frame.value = undefined;
+    return frame;
+  }
+
+  private setup(frame: Frame, declared: Codec, list: boolean): void {
+    if (list) {
+      // A list property in an anyType slot: <val xsi:type="ArrayOfX"><X>…</X>…</val>.
+      frame.mode = Mode.Array;
+      frame.codec = declared;
+      frame.itemCodec = declared;
+      frame.value = [];
+      frame.wrap = Wrap.PlainArray;
+      return;
+    }
+    frame.codec = declared;
+    switch (declared.kind) {
+      case "primitive":
+      case "enum":
+        frame.mode = Mode.Text;
+        return;
+      case "moref":
+        frame.mode = Mode.Text;
+        frame.wireType = this.tokenizer.attribute("", "type");
+        return;
+      case "object": {
+        const xsiType = this.tokenizer.attribute(XSI_NS, "type");
+        let codec: ObjectCodec = declared;
+        if (xsiType !== undefined) {
+          const { ns, local } = this.tokenizer.resolveQName(xsiType);
+          if (local !== declared.typeName || ns !== VIM_NS) {
+            const sub = ns === VIM_NS ? (declared.subtypes.get(local) ?? this.options.registry.get(local)) : undefined;
+            if (sub === undefined || sub.kind !== "object") {
+              if (sub !== undefined) return this.setupAny(frame, xsiType);
+              frame.wireType = local;
+              return this.setupUntyped(frame);
+            }
+            codec = sub;
+          }
+        }
+        frame.mode = Mode.Object;
+        frame.codec = codec;
+        frame.value = { $type: codec.typeName };
+        return;
+      }
+      case "any": {
+        const xsiType = this.tokenizer.attribute(XSI_NS, "type");
+        if (xsiType === undefined) return this.setupUntyped(frame);
+        return this.setupAny(frame, xsiType);
+      }
+    }
+  }
+
+  /** An anyType slot (or an unexpected type): the xsi:type decides everything. */
+  private setupAny(frame: Frame, xsiType: string): void {
+    const { ns, local } = this.tokenizer.resolveQName(xsiType);
+    if (ns === XSD_NS) {
+      const codec = primitivesByXsdType.get(local);
+      if (codec === undefined) {
+        if (local === "anyType") return this.setupUntyped(frame);
+        frame.wireType = `xsd:${local}`;
+        return this.setupUntyped(frame);
+      }
+      frame.mode = Mode.Text;
+      frame.codec = codec;
+      if (codec.wrapInAny) {
+        frame.wrap = Wrap.Typed;
+        frame.wireType = `xsd:${local}`;
+      }
+      return;
+    }
+    if (ns === VIM_NS) {
+      if (local === "ManagedObjectReference") {
+        frame.mode = Mode.Text;
+        frame.codec = { kind: "moref", typeName: "ManagedObjectReference" };
+        frame.wireType = this.tokenizer.attribute("", "type");
+        return;
+      }
+      if (local.startsWith("ArrayOf")) {
+        let element: { codec: Codec } | undefined;
+        try {
+          element = arrayElement({ registry: this.options.registry }, local);
+        } catch {
+          element = undefined;
+        }
+        if (element !== undefined) {
+          frame.mode = Mode.Array;
+          frame.codec = element.codec;
+          frame.itemCodec = element.codec.kind === "any" ? AnyTypeCodec : element.codec;
+          frame.value = [];
+          frame.wrap = Wrap.Typed;
+          frame.wireType = local;
+          return;
+        }
+      }
+      const codec = this.options.registry.get(local);
+      if (codec !== undefined) {
+        if (codec.kind === "enum" || codec.kind === "primitive") {
+          frame.mode = Mode.Text;
+          frame.codec = codec;
+          frame.wrap = Wrap.Typed;
+          frame.wireType = local;
+          return;
+        }
+        if (codec.kind === "object") {
+          frame.mode = Mode.Object;
+          frame.codec = codec;
+          frame.value = { $type: codec.typeName };
+          return;
+        }
+      }
+    }
+    frame.wireType = local;
+    this.setupUntyped(frame);
+  }
+
+  private setupUntyped(frame: Frame): void {
+    if (frame.wireType === undefined) {
+      const xsiType = this.tokenizer.attribute(XSI_NS, "type");
+      if (xsiType !== undefined) {
+        const { ns, local } = this.tokenizer.resolveQName(xsiType);
+        if (ns === VIM_NS && this.options.registry.get(local) !== undefined) return this.setupAny(frame, xsiType);
+        if (ns === XSD_NS && primitivesByXsdType.has(local)) return this.setupAny(frame, xsiType);
+        frame.wireType = ns === XSD_NS ? `xsd:${local}` : local;
+      }
+    }
+    frame.mode = Mode.Untyped;
+    frame.codec = undefined;
+    frame.value = frame.wireType === undefined ? {} : { $type: frame.wireType };
+  }
+
+  private finish(frame: Frame): unknown {
+    switch (frame.mode) {
+      case Mode.Text: {
+        const codec = frame.codec!;
+        let value: unknown;
+        if (codec.kind === "primitive") {
+          const parsed = codec.parse(frame.text);
+          if (parsed instanceof InvalidText) this.fail(parsed.reason);
+          value = parsed;
+        } else if (codec.kind === "enum") {
+          // A value this schema does not list (a newer server) is kept as it came.
+          value = frame.text.trim();
+        } else {
+          if (frame.wireType === undefined) this.fail("a ManagedObjectReference needs a 'type' attribute");
+          value = { type: frame.wireType, value: frame.text.trim() };
+          return value;
+        }
+        return frame.wrap === Wrap.Typed ? { $type: frame.wireType!, value } : value;
+      }
+      case Mode.Object: {
+        const codec = frame.codec as ObjectCodec;
+        const value = frame.value;
+        const required = codec.requiredFields;
+        for (let i = 0; i < required.length; i++) {
+          if (value[required[i]!] === undefined) {
+            this.fail(`required element <${required[i]}> of ${codec.typeName} is missing`);
+          }
+        }
+        return value;
+      }
+      case Mode.Array:
+        return frame.wrap === Wrap.PlainArray ? frame.value : { $type: frame.wireType!, value: frame.value };
+      case Mode.Untyped:
+        if (frame.hasChildren) return frame.value;
+        return frame.wireType === undefined ? frame.text : { $type: frame.wireType, value: frame.text };
+      default:
+        return undefined;
+    }
+  }
+}

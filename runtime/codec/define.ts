@@ -1,0 +1,123 @@
+/**
+ * Constructors the generated code calls. Object codecs resolve their members and
+ * subtypes lazily, on first use: schemas are full of cycles (SelectionSpec ↔
+ * TraversalSpec, a snapshot tree holding snapshot trees).
+ */
+import type { XmlWriter } from "../xml/writer.js";
+import type {
+  AnyCodec,
+  Codec,
+  EnumCodec,
+  FieldSpec,
+  ObjectCodec,
+  Occurrence,
+  ReferenceCodec,
+} from "./types.js";
+
+export const MorefCodec: ReferenceCodec = { kind: "moref", typeName: "ManagedObjectReference" };
+export const AnyTypeCodec: AnyCodec = { kind: "any", typeName: "AnyType" };
+
+export function defineEnum<const T extends string>(typeName: string, values: readonly T[]): EnumCodec<T> {
+  return { kind: "enum", typeName, values, valueSet: new Set(values) };
+}
+
+export function field(name: string, codec: Codec, occurrence: Occurrence): FieldSpec {
+  return {
+    name,
+    codec,
+    list: occurrence === "rl" || occurrence === "ol",
+    required: occurrence === "r" || occurrence === "rl",
+  };
+}
+
+export interface ObjectDefinition<T> {
+  typeName: string;
+  base?: () => ObjectCodec;
+  isFault?: boolean;
+  /** Members declared by this type (not inherited), wire order. */
+  fields: () => FieldSpec[];
+  /** Direct subtypes. */
+  children?: () => ObjectCodec[];
+  writeMembers: (w: XmlWriter, value: T) => void;
+}
+
+class LazyObjectCodec<T> implements ObjectCodec<T> {
+  readonly kind = "object" as const;
+  readonly typeName: string;
+  readonly isFault: boolean;
+  readonly writeMembers: (w: XmlWriter, value: T) => void;
+  private resolved?: {
+    base: ObjectCodec | undefined;
+    fields: FieldSpec[];
+    fieldMap: Map<string, FieldSpec>;
+    requiredFields: string[];
+  };
+  private subtypeMap?: Map<string, ObjectCodec>;
+
+  constructor(private readonly def: ObjectDefinition<T>) {
+    this.typeName = def.typeName;
+    this.isFault = def.isFault ?? false;
+    this.writeMembers = def.writeMembers;
+  }
+
+  private resolve() {
+    if (!this.resolved) {
+      const base = this.def.base?.();
+      const fields = [...(base?.fields ?? []), ...this.def.fields()];
+      this.resolved = {
+        base,
+        fields,
+        fieldMap: new Map(fields.map((f) => [f.name, f])),
+        requiredFields: fields.filter((f) => f.required).map((f) => f.name),
+      };
+    }
+    return this.resolved;
+  }
+
+  get base() {
+    return this.resolve().base;
+  }
+  get fields() {
+    return this.resolve().fields;
+  }
+  get fieldMap() {
+    return this.resolve().fieldMap;
+  }
+  get requiredFields() {
+    return this.resolve().requiredFields;
+  }
+  get subtypes(): ReadonlyMap<string, ObjectCodec> {
+    if (!this.subtypeMap) {
+      const map = new Map<string, ObjectCodec>();
+      for (const child of this.def.children?.() ?? []) {
+        map.set(child.typeName, child);
+        for (const [n, c] of child.subtypes) map.set(n, c);
+      }
+      this.subtypeMap = map;
+    }
+    return this.subtypeMap;
+  }
+}
+
+export function defineObject<T>(def: ObjectDefinition<T>): ObjectCodec<T> {
+  return new LazyObjectCodec(def);
+}
+
+/** libvirt's DynamicCast: is `value` of type `codec` or one of its subtypes? */
+export function isInstanceOf(value: unknown, codec: ObjectCodec): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  const t = (value as { $type?: unknown }).$type;
+  return typeof t === "string" && (t === codec.typeName || codec.subtypes.has(t));
+}
+
+/** A registry over a list of codecs, by type name. */
+export function registryOf(codecs: Iterable<Codec>): Map<string, Codec> {
+  const map = new Map<string, Codec>();
+  for (const c of codecs) map.set(c.typeName, c);
+  return map;
+}
+
+/** The built-in codecs by schema name. */
+export function builtinCodecs(primitives: Iterable<Codec>): Map<string, Codec> {
+  return registryOf([...primitives, AnyTypeCodec, MorefCodec]);
+}

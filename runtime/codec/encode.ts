@@ -1,0 +1,221 @@
+/**
+ * Values → XML. The generated `write<Type>` functions list a type's members in wire
+ * order and call `writeField` for each; this file knows how each kind of codec looks
+ * on the wire.
+ */
+import type { XmlWriter } from "../xml/writer.js";
+import { primitiveArrays, primitivesByXsdType, describe, DoubleCodec, IntCodec, LongCodec, StringCodec, BooleanCodec, DateTimeCodec, BinaryCodec } from "./primitives.js";
+import {
+  type Codec,
+  type FieldSpec,
+  InvalidText,
+  type ObjectCodec,
+  type Occurrence,
+  type PrimitiveCodec,
+} from "./types.js";
+
+/** Write one member: nothing when absent and optional, repeated elements for a list. */
+export function writeField(w: XmlWriter, name: string, codec: Codec, value: unknown, occurrence: Occurrence): void {
+  if (value === undefined || value === null) {
+    if (occurrence === "r" || occurrence === "rl") {
+      w.enter(name);
+      w.fail(`required member '${name}' is missing`);
+    }
+    return;
+  }
+  if (occurrence === "rl" || occurrence === "ol") {
+    if (!Array.isArray(value)) {
+      w.enter(name);
+      w.fail(`expected an array, got ${describe(value)}`);
+    }
+    if (value.length === 0 && occurrence === "rl") {
+      w.enter(name);
+      w.fail(`required list '${name}' is empty`);
+    }
+    for (let i = 0; i < value.length; i++) {
+      w.enter(`${name}[${i}]`);
+      if (value[i] === undefined || value[i] === null) w.fail("list items cannot be null or undefined");
+      writeValue(w, name, codec, value[i], false);
+      w.leave();
+    }
+    return;
+  }
+  w.enter(name);
+  writeValue(w, name, codec, value, false);
+  w.leave();
+}
+
+/** Same as writeField for a FieldSpec. */
+export function writeSpec(w: XmlWriter, spec: FieldSpec, value: unknown): void {
+  writeField(w, spec.name, spec.codec, value, spec.list ? (spec.required ? "rl" : "ol") : spec.required ? "r" : "o");
+}
+
+/**
+ * Write `<name>value</name>`. `inAnySlot` means the declared type is anyType, so the
+ * element must say its type with xsi:type.
+ */
+export function writeValue(w: XmlWriter, name: string, codec: Codec, value: unknown, inAnySlot: boolean): void {
+  switch (codec.kind) {
+    case "primitive":
+      writePrimitive(w, name, codec, value, inAnySlot ? `${w.xsdPrefix}:${codec.xsdType}` : undefined);
+      return;
+    case "enum": {
+      if (typeof value !== "string" || !codec.valueSet.has(value)) {
+        w.fail(`${describe(value)} is not a ${codec.typeName} (one of: ${codec.values.join(", ")})`);
+      }
+      w.open(name, inAnySlot ? codec.typeName : undefined);
+      w.raw(value);
+      w.close(name);
+      return;
+    }
+    case "moref": {
+      const ref = value as { type?: unknown; value?: unknown };
+      if (typeof ref !== "object" || typeof ref.type !== "string" || typeof ref.value !== "string") {
+        w.fail(`expected a ManagedObjectReference {type, value}, got ${describe(value)}`);
+      }
+      w.open(name, inAnySlot ? "ManagedObjectReference" : undefined, "type", ref.type);
+      w.text(ref.value);
+      w.close(name);
+      return;
+    }
+    case "any":
+      writeAny(w, name, value);
+      return;
+    case "object":
+      writeObject(w, name, codec, value, inAnySlot);
+      return;
+  }
+}
+
+function writePrimitive(w: XmlWriter, name: string, codec: PrimitiveCodec, value: unknown, xsiType?: string) {
+  const text = codec.format(value);
+  if (text instanceof InvalidText) w.fail(text.reason);
+  w.open(name, xsiType);
+  w.raw(text);
+  w.close(name);
+}
+
+function writeObject(w: XmlWriter, name: string, declared: ObjectCodec, value: unknown, inAnySlot: boolean) {
+  if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof Date) {
+    w.fail(`expected a ${declared.typeName} object, got ${describe(value)}`);
+  }
+  const wireType = (value as { $type?: unknown }).$type;
+  let actual: Codec | undefined = declared;
+  if (wireType !== undefined && wireType !== declared.typeName) {
+    if (typeof wireType !== "string") w.fail(`$type must be a string, got ${describe(wireType)}`);
+    actual = declared.subtypes.get(wireType);
+    if (!actual) {
+      const known = w.registry?.get(wireType);
+      if (known) w.fail(`'${wireType}' is not ${declared.typeName} or one of its subtypes`);
+      // A type from a newer server, decoded as an untyped record: send it back as it came.
+      writeUntyped(w, name, value as Record<string, unknown>, wireType);
+      return;
+    }
+  }
+  const obj = actual as ObjectCodec;
+  const polymorphic = inAnySlot || declared.subtypes.size > 0 || obj !== declared;
+  w.open(name, polymorphic ? obj.typeName : undefined);
+  obj.writeMembers(w, value);
+  w.close(name);
+}
+
+/** Infer the wire type of a value in an anyType slot (see AnyValue). */
+export function writeAny(w: XmlWriter, name: string, value: unknown): void {
+  switch (typeof value) {
+    case "string":
+      return writePrimitive(w, name, StringCodec, value, `${w.xsdPrefix}:string`);
+    case "boolean":
+      return writePrimitive(w, name, BooleanCodec, value, `${w.xsdPrefix}:boolean`);
+    case "bigint":
+      return writePrimitive(w, name, LongCodec, value, `${w.xsdPrefix}:long`);
+    case "number": {
+      if (Number.isInteger(value) && value >= -2147483648 && value <= 2147483647) {
+        return writePrimitive(w, name, IntCodec, value, `${w.xsdPrefix}:int`);
+      }
+      if (Number.isSafeInteger(value)) return writePrimitive(w, name, LongCodec, value, `${w.xsdPrefix}:long`);
+      return writePrimitive(w, name, DoubleCodec, value, `${w.xsdPrefix}:double`);
+    }
+    case "object":
+      break;
+    default:
+      w.fail(`a ${typeof value} cannot be sent in an anyType slot`);
+  }
+  if (value === null) w.fail("null cannot be sent in an anyType slot");
+  if (value instanceof Date) return writePrimitive(w, name, DateTimeCodec, value, `${w.xsdPrefix}:dateTime`);
+  if (value instanceof Uint8Array) return writePrimitive(w, name, BinaryCodec, value, `${w.xsdPrefix}:base64Binary`);
+  if (Array.isArray(value)) {
+    w.fail("a plain array in an anyType slot has no wire type: wrap it as { $type: 'ArrayOfX', value: [...] }");
+  }
+  const v = value as { $type?: unknown; type?: unknown; value?: unknown };
+  if (v.$type === undefined) {
+    if (typeof v.type === "string" && typeof v.value === "string") {
+      w.open(name, "ManagedObjectReference", "type", v.type);
+      w.text(v.value);
+      w.close(name);
+      return;
+    }
+    w.fail("an object in an anyType slot needs $type (or must be a ManagedObjectReference {type, value})");
+  }
+  if (typeof v.$type !== "string") w.fail(`$type must be a string, got ${describe(v.$type)}`);
+  const wireType = v.$type;
+  if (wireType.startsWith(`${w.xsdPrefix}:`)) {
+    const codec = primitivesByXsdType.get(wireType.slice(w.xsdPrefix.length + 1));
+    if (!codec) w.fail(`unknown XML Schema type '${wireType}'`);
+    return writePrimitive(w, name, codec, v.value, wireType);
+  }
+  if (wireType.startsWith("ArrayOf")) {
+    const items = v.value;
+    if (!Array.isArray(items)) w.fail(`${wireType} needs an array in 'value'`);
+    const element = arrayElement(w, wireType);
+    w.open(name, wireType);
+    items.forEach((item, i) => {
+      w.enter(`[${i}]`);
+      if (element.codec.kind === "primitive") writePrimitive(w, element.name, element.codec, item);
+      else writeValue(w, element.name, element.codec, item, element.codec.kind === "any");
+      w.leave();
+    });
+    w.close(name);
+    return;
+  }
+  const codec = w.registry?.get(wireType);
+  if (!codec) return writeUntyped(w, name, v as Record<string, unknown>, wireType);
+  if (codec.kind === "enum" || codec.kind === "primitive") return writeValue(w, name, codec, v.value, true);
+  if (codec.kind === "moref") return writeValue(w, name, codec, v.value, true);
+  writeValue(w, name, codec, value, true);
+}
+
+/** The element codec and element name inside an ArrayOfX wrapper. */
+export function arrayElement(w: { registry?: { get(n: string): Codec | undefined }; fail?(r: string): never }, wireType: string): { codec: Codec; name: string } {
+  const primitive = primitiveArrays.get(wireType);
+  if (primitive) return { codec: primitive, name: primitive.xsdType };
+  const itemType = wireType.slice("ArrayOf".length);
+  if (itemType === "AnyType") return { codec: { kind: "any", typeName: "AnyType" }, name: "anyType" };
+  if (itemType === "ManagedObjectReference") return { codec: { kind: "moref", typeName: "ManagedObjectReference" }, name: itemType };
+  const codec = w.registry?.get(itemType);
+  if (!codec) {
+    const message = `unknown array type '${wireType}'`;
+    if (w.fail) w.fail(message);
+    throw new Error(message);
+  }
+  return { codec, name: itemType };
+}
+
+/** An untyped record (a type this schema does not know): members in the order they are stored. */
+function writeUntyped(w: XmlWriter, name: string, record: Record<string, unknown>, wireType: string | undefined) {
+  w.open(name, wireType);
+  for (const [key, item] of Object.entries(record)) {
+    if (key === "$type") continue;
+    for (const one of Array.isArray(item) ? item : [item]) {
+      w.enter(key);
+      if (typeof one === "string") {
+        w.open(key);
+        w.text(one);
+        w.close(key);
+      } else if (typeof one === "object" && one !== null && !(one instanceof Date) && !(one instanceof Uint8Array) && (one as { $type?: unknown }).$type === undefined && !("type" in one && "value" in one)) {
+        writeUntyped(w, key, one as Record<string, unknown>, undefined);
+      } else writeAny(w, key, one);
+      w.leave();
+    }
+  }
+  w.close(name);
+}

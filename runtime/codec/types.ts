@@ -1,0 +1,114 @@
+/**
+ * What the generated code describes and the runtime walks: one codec per schema type.
+ * Generated codecs reference each other directly (not by name through a global table),
+ * so a bundler keeps only the codecs a program can reach.
+ */
+import type { XmlWriter } from "../xml/writer.js";
+
+export type Occurrence = "r" | "rl" | "o" | "ol";
+
+/** A reference to a server-side managed object. `T` names its managed type. */
+export interface ManagedObjectReference<T extends string = string> {
+  type: T;
+  value: string;
+}
+
+/**
+ * A value in an `xsd:anyType` slot whose JavaScript form alone would not say which
+ * wire type it has: xsd:short/byte/float/double numbers, enum values, ArrayOfX lists.
+ * Keeping `$type` means such a value is sent back exactly as it came.
+ */
+export interface TypedValue<V = unknown> {
+  $type: string;
+  value: V;
+}
+
+/** A data object of a type this schema does not know (from a newer server), kept whole. */
+export interface UntypedRecord {
+  $type?: string;
+  [element: string]: unknown;
+}
+
+/**
+ * What an anyType slot holds. Plain JS values stand for the wire types they map to
+ * unambiguously: string → xsd:string, number (integer) → xsd:int, bigint → xsd:long,
+ * boolean, Date → xsd:dateTime, Uint8Array → xsd:base64Binary; objects carry `$type`.
+ */
+export type AnyValue =
+  | string
+  | number
+  | bigint
+  | boolean
+  | Date
+  | Uint8Array
+  | ManagedObjectReference
+  | TypedValue
+  | UntypedRecord
+  | { $type?: string };
+
+export interface PrimitiveCodec<T = unknown> {
+  readonly kind: "primitive";
+  /** Schema name: Int, String, DateTime… */
+  readonly typeName: string;
+  /** Local name of the XML Schema type: int, string, dateTime… */
+  readonly xsdType: string;
+  /** Whether anyType decoding wraps this in a TypedValue (its JS form is ambiguous). */
+  readonly wrapInAny: boolean;
+  /** Text → value; a message (not an exception) when the text is not valid. */
+  parse(text: string): T | InvalidText;
+  /** Value → escaped text; a message when the value cannot be written as this type. */
+  format(value: unknown): string | InvalidText;
+}
+
+/** Returned by parse/format instead of throwing, so callers can add the path. */
+export class InvalidText {
+  constructor(readonly reason: string) {}
+}
+
+export interface EnumCodec<T extends string = string> {
+  readonly kind: "enum";
+  readonly typeName: string;
+  readonly values: readonly T[];
+  readonly valueSet: ReadonlySet<string>;
+}
+
+export interface ReferenceCodec {
+  readonly kind: "moref";
+  readonly typeName: "ManagedObjectReference";
+}
+
+export interface AnyCodec {
+  readonly kind: "any";
+  readonly typeName: "AnyType";
+}
+
+export interface FieldSpec {
+  readonly name: string;
+  readonly codec: Codec;
+  readonly list: boolean;
+  readonly required: boolean;
+}
+
+export interface ObjectCodec<T = any> {
+  readonly kind: "object";
+  readonly typeName: string;
+  readonly base: ObjectCodec | undefined;
+  readonly isFault: boolean;
+  /** Own and inherited members, wire order. */
+  readonly fields: readonly FieldSpec[];
+  /** Members by element name. */
+  readonly fieldMap: ReadonlyMap<string, FieldSpec>;
+  /** Names of required members, checked after decoding. */
+  readonly requiredFields: readonly string[];
+  /** Every transitive subtype by name: the xsi:type values a slot of this type accepts. */
+  readonly subtypes: ReadonlyMap<string, ObjectCodec>;
+  /** Writes the members (not the element itself) in wire order. */
+  readonly writeMembers: (w: XmlWriter, value: T) => void;
+}
+
+export type Codec = PrimitiveCodec | EnumCodec | ReferenceCodec | AnyCodec | ObjectCodec;
+
+/** Looks codecs up by wire type name, for anyType slots and unexpected subtypes. */
+export interface TypeRegistry {
+  get(typeName: string): Codec | undefined;
+}

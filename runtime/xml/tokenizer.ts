@@ -1,0 +1,427 @@
+/**
+ * A streaming, namespace-aware XML tokenizer: bytes in (in any chunking), events out.
+ *
+ * Why our own: responses must decode while they arrive, without a DOM, and fast
+ * (see README, Performance). It implements what SOAP needs and refuses the rest:
+ * elements, attributes, namespaces, text with the five predefined entities and
+ * character references, CDATA, comments and processing instructions. A DOCTYPE is
+ * an error, so no entity can ever be declared or expanded.
+ */
+import { XmlSyntaxError } from "../errors.js";
+
+export const XML_NS = "http://www.w3.org/XML/1998/namespace";
+
+/** Receives events. Attributes are readable through the tokenizer during `openElement`. */
+export interface XmlHandler {
+  openElement(ns: string, local: string, tokenizer: XmlTokenizer): void;
+  /** Character data of the current element; may arrive in several pieces. */
+  text(text: string): void;
+  closeElement(): void;
+}
+
+const enum Ch {
+  Tab = 9,
+  Lf = 10,
+  Cr = 13,
+  Space = 32,
+  Quote = 34,
+  Amp = 38,
+  Apos = 39,
+  Slash = 47,
+  Colon = 58,
+  Lt = 60,
+  Eq = 61,
+  Gt = 62,
+  Question = 63,
+  Bang = 33,
+}
+
+const MAX_PENDING = 64 * 1024 * 1024; // one tag or entity larger than this is not SOAP
+
+const PREDEFINED: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };
+
+function isSpace(c: number): boolean {
+  return c === Ch.Space || c === Ch.Lf || c === Ch.Tab || c === Ch.Cr;
+}
+
+function isXmlChar(cp: number): boolean {
+  return (
+    cp === 0x9 ||
+    cp === 0xa ||
+    cp === 0xd ||
+    (cp >= 0x20 && cp <= 0xd7ff) ||
+    (cp >= 0xe000 && cp <= 0xfffd) ||
+    (cp >= 0x10000 && cp <= 0x10ffff)
+  );
+}
+
+export class XmlTokenizer {
+  private buf = "";
+  private pos = 0;
+  private readonly decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+  private ended = false;
+  private started = false;
+  private sawRoot = false;
+
+  /** Raw qualified names of open elements, for end-tag matching and error paths. */
+  private readonly openNames: string[] = [];
+  /** Default namespace per depth (index = depth of the element). */
+  private readonly defaultNs: string[] = [""];
+  /** Prefix bindings as a flat stack: [depth, prefix, uri] triples, innermost last. */
+  private readonly bindings: Array<number | string> = [];
+
+  /** Attributes of the element being opened (valid during openElement only). */
+  private readonly attrNames: string[] = [];
+  private readonly attrValues: string[] = [];
+  private attrCount = 0;
+
+  /** Lines in text already dropped from `buf`, for error positions. */
+  private linesBefore = 1;
+  private lastLineStartBefore = 0;
+  private consumedChars = 0;
+
+  constructor(private readonly handler: XmlHandler) {}
+
+  /** Feed bytes or text. */
+  write(chunk: Uint8Array | string): void {
+    if (this.ended) throw this.error("write after end");
+    let text: string;
+    if (typeof chunk === "string") text = chunk;
+    else {
+      try {
+        text = this.decoder.decode(chunk, { stream: true });
+      } catch {
+        throw this.error("invalid UTF-8");
+      }
+    }
+    if (!this.started && text.length > 0) {
+      this.started = true;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    this.compact();
+    this.buf = this.pos === 0 && this.buf.length === 0 ? text : this.buf + text;
+    this.run(false);
+    if (this.buf.length - this.pos > MAX_PENDING) throw this.error("token too large");
+  }
+
+  /** No more input: everything must be complete and closed. */
+  end(): void {
+    if (this.ended) return;
+    try {
+      const rest = this.decoder.decode();
+      if (rest) {
+        this.compact();
+        this.buf += rest;
+      }
+    } catch {
+      throw this.error("invalid UTF-8 at end of input");
+    }
+    this.run(true);
+    this.ended = true;
+    if (this.pos < this.buf.length) {
+      throw this.error("unexpected end of input inside markup");
+    }
+    if (this.openNames.length > 0) {
+      throw this.error(`unexpected end of input: <${this.openNames[this.openNames.length - 1]}> is not closed`);
+    }
+    if (!this.sawRoot) throw this.error("no root element");
+  }
+
+  /** The value of an attribute of the element being opened, by namespace and local name. */
+  attribute(ns: string, local: string): string | undefined {
+    for (let i = 0; i < this.attrCount; i++) {
+      const name = this.attrNames[i]!;
+      const colon = name.indexOf(":");
+      if (colon < 0) {
+        // Unprefixed attributes have no namespace (not the default one).
+        if (ns === "" && name === local) return this.attrValues[i];
+      } else if (name.slice(colon + 1) === local && name.slice(0, colon) !== "xmlns") {
+        if (this.lookupPrefix(name.slice(0, colon)) === ns) return this.attrValues[i];
+      }
+    }
+    return undefined;
+  }
+
+  /** Resolve a QName found in content (such as an xsi:type value) in the current scope. */
+  resolveQName(qname: string): { ns: string; local: string } {
+    const colon = qname.indexOf(":");
+    if (colon < 0) return { ns: this.defaultNs[this.openNames.length] ?? "", local: qname };
+    const prefix = qname.slice(0, colon);
+    const ns = this.lookupPrefix(prefix);
+    if (ns === undefined) throw this.error(`undeclared namespace prefix '${prefix}' in '${qname}'`);
+    return { ns, local: qname.slice(colon + 1) };
+  }
+
+  /** Slash-separated names of the open elements, for messages. */
+  elementPath(): string {
+    return this.openNames.join("/");
+  }
+
+  private lookupPrefix(prefix: string): string | undefined {
+    if (prefix === "xml") return XML_NS;
+    const b = this.bindings;
+    for (let i = b.length - 2; i > 0; i -= 3) if (b[i] === prefix) return b[i + 1] as string;
+    return undefined;
+  }
+
+  private compact(): void {
+    if (this.pos === 0) return;
+    const dropped = this.buf.slice(0, this.pos);
+    for (let i = dropped.indexOf("\n"); i >= 0; i = dropped.indexOf("\n", i + 1)) {
+      this.linesBefore++;
+      this.lastLineStartBefore = this.consumedChars + i + 1;
+    }
+    this.consumedChars += this.pos;
+    this.buf = this.buf.slice(this.pos);
+    this.pos = 0;
+  }
+
+  error(reason: string, at = this.pos): XmlSyntaxError {
+    let line = this.linesBefore;
+    let lineStart = this.lastLineStartBefore;
+    const upto = Math.min(at, this.buf.length);
+    for (let i = this.buf.indexOf("\n"); i >= 0 && i < upto; i = this.buf.indexOf("\n", i + 1)) {
+      line++;
+      lineStart = this.consumedChars + i + 1;
+    }
+    return new XmlSyntaxError(reason, line, this.consumedChars + upto - lineStart + 1, this.elementPath());
+  }
+
+  private run(final: boolean): void {
+    const buf = this.buf;
+    const len = buf.length;
+    let pos = this.pos;
+    while (pos < len) {
+      const lt = buf.indexOf("<", pos);
+      if (lt !== pos) {
+        // Character data up to the next '<' (or what we have of it).
+        let end = lt < 0 ? len : lt;
+        if (lt < 0 && !final) {
+          // Keep a possibly split entity reference for the next chunk.
+          const amp = buf.lastIndexOf("&", end - 1);
+          if (amp >= pos && buf.indexOf(";", amp) < 0) end = amp;
+          // Keep a trailing CR: it may be the first half of CRLF.
+          if (end > pos && buf.charCodeAt(end - 1) === Ch.Cr) end--;
+        }
+        if (end > pos) this.emitText(buf, pos, end);
+        pos = end;
+        if (lt < 0) break;
+        continue;
+      }
+      // Markup at pos.
+      if (pos + 1 >= len) break;
+      const c1 = buf.charCodeAt(pos + 1);
+      let next: number;
+      if (c1 === Ch.Slash) next = this.endTag(buf, pos);
+      else if (c1 === Ch.Bang) next = this.bang(buf, pos);
+      else if (c1 === Ch.Question) next = this.processingInstruction(buf, pos);
+      else next = this.startTag(buf, pos);
+      if (next < 0) break; // incomplete: wait for more input
+      pos = next;
+    }
+    this.pos = pos;
+  }
+
+  private emitText(buf: string, start: number, end: number): void {
+    let text = buf.slice(start, end);
+    if (this.openNames.length === 0) {
+      for (let i = 0; i < text.length; i++) {
+        if (!isSpace(text.charCodeAt(i))) throw this.error("text outside the root element", start + i);
+      }
+      return;
+    }
+    if (text.indexOf("&") >= 0) text = this.decodeEntities(text, start);
+    if (text.indexOf("\r") >= 0) text = text.replace(/\r\n?/g, "\n");
+    this.handler.text(text);
+  }
+
+  private decodeEntities(text: string, offset: number): string {
+    let out = "";
+    let last = 0;
+    for (let amp = text.indexOf("&"); amp >= 0; amp = text.indexOf("&", last)) {
+      const semi = text.indexOf(";", amp);
+      if (semi < 0) throw this.error("unterminated entity reference", offset + amp);
+      const name = text.slice(amp + 1, semi);
+      out += text.slice(last, amp);
+      if (name.charCodeAt(0) === 35 /* # */) {
+        const hex = name.charCodeAt(1) === 120; /* x */
+        const digits = name.slice(hex ? 2 : 1);
+        const valid = hex ? /^[0-9a-fA-F]{1,6}$/.test(digits) : /^[0-9]{1,7}$/.test(digits);
+        const cp = valid ? parseInt(digits, hex ? 16 : 10) : -1;
+        if (!valid || !isXmlChar(cp)) throw this.error(`invalid character reference '&${name};'`, offset + amp);
+        out += String.fromCodePoint(cp);
+      } else {
+        const ch = PREDEFINED[name];
+        if (ch === undefined) {
+          throw this.error(`undefined entity '&${name};' (only the five predefined entities are allowed)`, offset + amp);
+        }
+        out += ch;
+      }
+      last = semi + 1;
+    }
+    return out + text.slice(last);
+  }
+
+  private endTag(buf: string, pos: number): number {
+    const gt = buf.indexOf(">", pos + 2);
+    if (gt < 0) return -1;
+    let nameEnd = gt;
+    while (nameEnd > pos + 2 && isSpace(buf.charCodeAt(nameEnd - 1))) nameEnd--;
+    const name = buf.slice(pos + 2, nameEnd);
+    const depth = this.openNames.length;
+    if (depth === 0) throw this.error(`end tag </${name}> without a start tag`, pos);
+    const expected = this.openNames[depth - 1];
+    if (name !== expected) throw this.error(`end tag </${name}> does not match <${expected}>`, pos);
+    this.handler.closeElement();
+    this.popElement();
+    return gt + 1;
+  }
+
+  private popElement(): void {
+    const depth = this.openNames.length;
+    this.openNames.pop();
+    this.defaultNs.length = depth;
+    const b = this.bindings;
+    while (b.length > 0 && b[b.length - 3] === depth) b.length -= 3;
+  }
+
+  private bang(buf: string, pos: number): number {
+    if (buf.startsWith("<!--", pos)) {
+      const end = buf.indexOf("-->", pos + 4);
+      return end < 0 ? -1 : end + 3;
+    }
+    if (buf.startsWith("<![CDATA[", pos)) {
+      if (this.openNames.length === 0) throw this.error("CDATA outside the root element", pos);
+      const end = buf.indexOf("]]>", pos + 9);
+      if (end < 0) return -1;
+      let text = buf.slice(pos + 9, end);
+      if (text.indexOf("\r") >= 0) text = text.replace(/\r\n?/g, "\n");
+      if (text.length > 0) this.handler.text(text);
+      return end + 3;
+    }
+    const rest = buf.slice(pos, pos + 9);
+    if (rest.length < 9 && ["<!--", "<![CDATA[", "<!DOCTYPE"].some((p) => p.startsWith(rest))) {
+      return -1; // too little input to tell which construct this is
+    }
+    if (buf.startsWith("<!DOCTYPE", pos)) {
+      throw this.error("DOCTYPE is not allowed (entity declarations are refused)", pos);
+    }
+    throw this.error("unexpected '<!'", pos);
+  }
+
+  private processingInstruction(buf: string, pos: number): number {
+    const end = buf.indexOf("?>", pos + 2);
+    if (end < 0) return -1;
+    return end + 2;
+  }
+
+  private startTag(buf: string, pos: number): number {
+    const len = buf.length;
+    let i = pos + 1;
+    // Element name.
+    while (i < len) {
+      const c = buf.charCodeAt(i);
+      if (isSpace(c) || c === Ch.Gt || c === Ch.Slash) break;
+      if (c === Ch.Lt || c === Ch.Eq || c === Ch.Quote || c === Ch.Apos) {
+        throw this.error(`invalid character '${buf[i]}' in element name`, i);
+      }
+      i++;
+    }
+    if (i >= len) return -1;
+    if (i === pos + 1) throw this.error("missing element name after '<'", pos);
+    const name = buf.slice(pos + 1, i);
+    // Attributes.
+    this.attrCount = 0;
+    let selfClosing = false;
+    for (;;) {
+      while (i < len && isSpace(buf.charCodeAt(i))) i++;
+      if (i >= len) return -1;
+      const c = buf.charCodeAt(i);
+      if (c === Ch.Gt) {
+        i++;
+        break;
+      }
+      if (c === Ch.Slash) {
+        if (i + 1 >= len) return -1;
+        if (buf.charCodeAt(i + 1) !== Ch.Gt) throw this.error("expected '>' after '/'", i);
+        selfClosing = true;
+        i += 2;
+        break;
+      }
+      const nameStart = i;
+      while (i < len) {
+        const d = buf.charCodeAt(i);
+        if (d === Ch.Eq || isSpace(d)) break;
+        if (d === Ch.Gt || d === Ch.Slash || d === Ch.Lt || d === Ch.Quote || d === Ch.Apos) {
+          throw this.error(`attribute '${buf.slice(nameStart, i + 1)}' has no value`, i);
+        }
+        i++;
+      }
+      const attrName = buf.slice(nameStart, i);
+      while (i < len && isSpace(buf.charCodeAt(i))) i++;
+      if (i >= len) return -1;
+      if (buf.charCodeAt(i) !== Ch.Eq) throw this.error(`expected '=' after attribute '${attrName}'`, i);
+      i++;
+      while (i < len && isSpace(buf.charCodeAt(i))) i++;
+      if (i >= len) return -1;
+      const q = buf.charCodeAt(i);
+      if (q !== Ch.Quote && q !== Ch.Apos) throw this.error(`attribute '${attrName}' value must be quoted`, i);
+      const close = buf.indexOf(q === Ch.Quote ? '"' : "'", i + 1);
+      if (close < 0) return -1;
+      let value = buf.slice(i + 1, close);
+      if (value.indexOf("<") >= 0) throw this.error(`'<' in the value of attribute '${attrName}'`, i);
+      // Attribute-value normalisation: literal whitespace becomes a space; references are kept.
+      if (/[\t\n\r]/.test(value)) value = value.replace(/\r\n|[\t\n\r]/g, " ");
+      if (value.indexOf("&") >= 0) value = this.decodeEntities(value, i + 1);
+      for (let k = 0; k < this.attrCount; k++) {
+        if (this.attrNames[k] === attrName) throw this.error(`duplicate attribute '${attrName}'`, nameStart);
+      }
+      this.attrNames[this.attrCount] = attrName;
+      this.attrValues[this.attrCount] = value;
+      this.attrCount++;
+      i = close + 1;
+      const after = buf.charCodeAt(i);
+      if (i < len && !isSpace(after) && after !== Ch.Gt && after !== Ch.Slash) {
+        throw this.error("expected whitespace between attributes", i);
+      }
+    }
+
+    const depth = this.openNames.length;
+    if (depth === 0) {
+      if (this.sawRoot) throw this.error("more than one root element", pos);
+      this.sawRoot = true;
+    }
+    this.openNames.push(name);
+    const level = depth + 1;
+    this.defaultNs[level] = this.defaultNs[depth]!;
+    for (let k = 0; k < this.attrCount; k++) {
+      const a = this.attrNames[k]!;
+      if (a === "xmlns") this.defaultNs[level] = this.attrValues[k]!;
+      else if (a.startsWith("xmlns:")) {
+        const prefix = a.slice(6);
+        const uri = this.attrValues[k]!;
+        if (uri === "") throw this.error(`namespace prefix '${prefix}' bound to an empty URI`, pos);
+        this.bindings.push(level, prefix, uri);
+      }
+    }
+    const colon = name.indexOf(":");
+    let ns: string;
+    let local: string;
+    if (colon < 0) {
+      ns = this.defaultNs[level]!;
+      local = name;
+    } else {
+      const prefix = name.slice(0, colon);
+      const uri = this.lookupPrefix(prefix);
+      if (uri === undefined) throw this.error(`undeclared namespace prefix '${prefix}'`, pos);
+      ns = uri;
+      local = name.slice(colon + 1);
+    }
+    this.handler.openElement(ns, local, this);
+    if (selfClosing) {
+      this.handler.closeElement();
+      this.popElement();
+    }
+    return i;
+  }
+}
