@@ -4,8 +4,6 @@
  * that type in wire order, base type first: read it to see what goes on the wire.
  */
 import {
-  AnyTypeCodec,
-  MorefCodec,
   type ObjectCodec,
   type XmlWriter,
   defineEnum,
@@ -13,11 +11,13 @@ import {
   field,
   isInstanceOf,
   writeField,
+  AnyTypeCodec,
   BooleanCodec,
   ByteCodec,
   DateTimeCodec,
   IntCodec,
   LongCodec,
+  MorefCodec,
   ShortCodec,
   StringCodec,
 } from "../runtime/codec/generated-support.js";

@@ -4,8 +4,6 @@
  * property collector decodes values with their real types), and typed retrieval.
  */
 import {
-  AnyTypeCodec,
-  MorefCodec,
   type CallOptions,
   type ManagedObjectReference,
   type ManagedTypeInfo,
@@ -14,11 +12,9 @@ import {
   managedTypesLookup,
   retrieveProperties,
   BooleanCodec,
-  ByteCodec,
   DateTimeCodec,
   IntCodec,
-  LongCodec,
-  ShortCodec,
+  MorefCodec,
   StringCodec,
 } from "../runtime/codec/generated-support.js";
 import {
@@ -88,9 +84,6 @@ import type {
   VirtualMachineSummary,
 } from "./types.js";
 import { ContinueRetrievePropertiesEx, RetrievePropertiesEx } from "./methods.js";
-
-void AnyTypeCodec;
-void MorefCodec;
 
 /** Properties of ClusterComputeResource (extends ComputeResource): alarmActionsEnabled, configIssue, configStatus, disabledMethod, effectiveRole, name, overallStatus, parent, recentTask, datastore, environmentBrowser, host, network, resourcePool, summary. */
 export interface ClusterComputeResourceProperties extends ComputeResourceProperties {}
@@ -291,7 +284,7 @@ export function retrieveDatastore<K extends keyof DatastoreProperties & string>(
 }
 
 /** Properties of ExtensibleManagedObject: (none). */
-export interface ExtensibleManagedObjectProperties {}
+export type ExtensibleManagedObjectProperties = Record<never, never>;
 
 export const ExtensibleManagedObjectManagedType: ManagedTypeInfo = {
   typeName: "ExtensibleManagedObject",
@@ -317,7 +310,7 @@ export function retrieveExtensibleManagedObject<
 }
 
 /** Properties of FileManager: (none). */
-export interface FileManagerProperties {}
+export type FileManagerProperties = Record<never, never>;
 
 export const FileManagerManagedType: ManagedTypeInfo = {
   typeName: "FileManager",
@@ -809,7 +802,7 @@ export function retrieveResourcePool<K extends keyof ResourcePoolProperties & st
 }
 
 /** Properties of SearchIndex: (none). */
-export interface SearchIndexProperties {}
+export type SearchIndexProperties = Record<never, never>;
 
 export const SearchIndexManagedType: ManagedTypeInfo = {
   typeName: "SearchIndex",
@@ -937,7 +930,7 @@ export function retrieveTask<K extends keyof TaskProperties & string>(
 }
 
 /** Properties of View: (none). */
-export interface ViewProperties {}
+export type ViewProperties = Record<never, never>;
 
 export const ViewManagedType: ManagedTypeInfo = {
   typeName: "View",
@@ -988,7 +981,7 @@ export function retrieveViewManager<K extends keyof ViewManagerProperties & stri
 }
 
 /** Properties of VirtualDiskManager: (none). */
-export interface VirtualDiskManagerProperties {}
+export type VirtualDiskManagerProperties = Record<never, never>;
 
 export const VirtualDiskManagerManagedType: ManagedTypeInfo = {
   typeName: "VirtualDiskManager",

@@ -4,19 +4,15 @@
  * generated serializers and checks the returned value's occurrence.
  */
 import {
-  AnyTypeCodec,
-  MorefCodec,
   boundThis,
   type CallOptions,
   type ManagedObjectReference,
   type VimInvoker,
   writeField,
   BooleanCodec,
-  ByteCodec,
   DateTimeCodec,
   IntCodec,
-  LongCodec,
-  ShortCodec,
+  MorefCodec,
   StringCodec,
 } from "../runtime/codec/generated-support.js";
 import {
@@ -65,10 +61,6 @@ import type {
   VirtualMachinePowerState,
   WaitOptions,
 } from "./types.js";
-
-// Referenced so every import is used whatever the schema holds.
-void AnyTypeCodec;
-void boundThis;
 
 /** Parameters of {@link AddPortGroup }. */
 export interface AddPortGroupArgs {

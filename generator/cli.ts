@@ -14,7 +14,10 @@ function fail(message: string): never {
 
 function reportSchemaError(e: unknown): never {
   if (e instanceof SchemaError) {
-    fail(e.diagnostics.map((d) => `${d.file}:${d.line}:${d.col}: ${d.message}`).join("\n") + `\n${e.diagnostics.length} error(s)`);
+    fail(
+      e.diagnostics.map((d) => `${d.file}:${d.line}:${d.col}: ${d.message}`).join("\n") +
+        `\n${e.diagnostics.length} error(s)`,
+    );
   }
   throw e;
 }
@@ -26,11 +29,27 @@ await yargs(hideBin(process.argv))
     "generate TypeScript from the schema",
     (y) =>
       y
-        .option("schema", { type: "string", default: "schema", describe: "directory of *.input files" })
+        .option("schema", {
+          type: "string",
+          default: "schema",
+          describe: "directory of *.input files",
+        })
         .option("out", { type: "string", default: "generated", describe: "output directory" })
-        .option("templates", { type: "string", default: "templates", describe: "Handlebars templates" })
-        .option("check", { type: "boolean", default: false, describe: "fail if the output directory differs" })
-        .option("typecheck", { type: "boolean", default: true, describe: "type-check the output with ts-morph" }),
+        .option("templates", {
+          type: "string",
+          default: "templates",
+          describe: "Handlebars templates",
+        })
+        .option("check", {
+          type: "boolean",
+          default: false,
+          describe: "fail if the output directory differs",
+        })
+        .option("typecheck", {
+          type: "boolean",
+          default: true,
+          describe: "type-check the output with ts-morph",
+        }),
     async (argv) => {
       const started = performance.now();
       const result = await generate({
@@ -53,11 +72,15 @@ await yargs(hideBin(process.argv))
       if (argv.check) {
         const differ = [...result.changed, ...result.stale.map((f) => `${f} (not generated)`)];
         if (differ.length > 0) {
-          fail(`generated code is out of date; run \`npm run generate\`. Differing files:\n  ${differ.join("\n  ")}`);
+          fail(
+            `generated code is out of date; run \`npm run generate\`. Differing files:\n  ${differ.join("\n  ")}`,
+          );
         }
         process.stdout.write(`generated/ is up to date (${counts}; ${ms} ms)\n`);
       } else {
-        process.stdout.write(`wrote ${result.files.size} files (${result.changed.length} changed): ${counts}; ${ms} ms\n`);
+        process.stdout.write(
+          `wrote ${result.files.size} files (${result.changed.length} changed): ${counts}; ${ms} ms\n`,
+        );
       }
     },
   )

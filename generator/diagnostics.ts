@@ -30,7 +30,6 @@ export class SchemaError extends Error {
 /** Sort by file, line, column so output is stable whatever order checks ran in. */
 export function sortDiagnostics(list: Diagnostic[]): Diagnostic[] {
   return list.sort(
-    (a, b) =>
-      (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) || a.line - b.line || a.col - b.col,
+    (a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) || a.line - b.line || a.col - b.col,
   );
 }

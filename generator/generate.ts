@@ -42,11 +42,14 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   const outDir = resolve(opts.outDir);
   const typeErrors = opts.typecheck ? typecheckGenerated(opts.root, outDir, files) : [];
   const existing = existsSync(outDir) ? readdirSync(outDir).filter((f) => f.endsWith(".ts")) : [];
-  const stale = existing.filter((f) => !files.has(f)).map((f) => relative(opts.root, join(outDir, f)));
+  const stale = existing
+    .filter((f) => !files.has(f))
+    .map((f) => relative(opts.root, join(outDir, f)));
   const changed: string[] = [];
   for (const [name, text] of files) {
     const path = join(outDir, name);
-    if (!existsSync(path) || readFileSync(path, "utf8") !== text) changed.push(relative(opts.root, path));
+    if (!existsSync(path) || readFileSync(path, "utf8") !== text)
+      changed.push(relative(opts.root, path));
   }
   if (!opts.check && typeErrors.length === 0) {
     mkdirSync(outDir, { recursive: true });

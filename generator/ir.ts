@@ -100,7 +100,12 @@ export interface IrMethod {
   self?: IrParam;
   /** The other parameters in wire order. */
   params: IrParam[];
-  returns?: { type: IrType; occurrence: Exclude<Occurrence, "i">; list: boolean; required: boolean };
+  returns?: {
+    type: IrType;
+    occurrence: Exclude<Occurrence, "i">;
+    list: boolean;
+    required: boolean;
+  };
   faults: string[];
   loc: SourceLoc;
 }

@@ -17,7 +17,10 @@ export function readSchemaDir(dir: string, base = process.cwd()): SchemaSource[]
     .map(String)
     .filter((f) => f.endsWith(".input"))
     .sort()
-    .map((f) => ({ file: relative(base, join(dir, f)) || f, text: readFileSync(join(dir, f), "utf8") }));
+    .map((f) => ({
+      file: relative(base, join(dir, f)) || f,
+      text: readFileSync(join(dir, f), "utf8"),
+    }));
 }
 
 /** Parse and validate; throws SchemaError listing every problem. */

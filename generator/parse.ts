@@ -127,7 +127,10 @@ export function parseSchema(file: string, source: string): ParseResult {
 
     if (open.kind === "enum") {
       if (tokens.length !== 1) {
-        report(tokens[1]!.loc, `wrong token count: an enum value is one token, got ${tokens.length}`);
+        report(
+          tokens[1]!.loc,
+          `wrong token count: an enum value is one token, got ${tokens.length}`,
+        );
         return;
       }
       checkName(first, "enum value");
@@ -185,7 +188,8 @@ function parseHeader(tokens: Token[], report: Report, checkName: CheckName): Ope
     checkName(name, "type");
     let base: Token | undefined;
     if (rest.length >= 2) {
-      if (rest[1]!.text !== "extends") report(rest[1]!.loc, `expected 'extends', got '${rest[1]!.text}'`);
+      if (rest[1]!.text !== "extends")
+        report(rest[1]!.loc, `expected 'extends', got '${rest[1]!.text}'`);
       else if (rest[2]) {
         base = rest[2];
         checkName(base, "base type");
@@ -225,7 +229,10 @@ function parseHeader(tokens: Token[], report: Report, checkName: CheckName): Ope
     i = tokens.length;
   }
   if (i < tokens.length) {
-    report(tokens[i]!.loc, `unexpected '${tokens[i]!.text}' in method header: expected 'returns' or 'faults'`);
+    report(
+      tokens[i]!.loc,
+      `unexpected '${tokens[i]!.text}' in method header: expected 'returns' or 'faults'`,
+    );
   }
   return method;
 }
@@ -256,7 +263,10 @@ function parseMember(
       loc: { ...nameToken.loc, col: nameToken.loc.col + colon + 1 },
     };
     if (!isParam || name.text !== "_this") {
-      report(nameToken.loc, `'${nameToken.text}': only a method's _this parameter can be bound with ':'`);
+      report(
+        nameToken.loc,
+        `'${nameToken.text}': only a method's _this parameter can be bound with ':'`,
+      );
       bind = undefined;
     } else if (!IDENTIFIER.test(bind.text)) {
       report(bind.loc, `invalid ServiceContent member name '${bind.text}' after '_this:'`);

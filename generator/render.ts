@@ -19,7 +19,11 @@ export const OUTPUTS: Record<string, string> = {
   "index.ts": "index.ts.hbs",
 };
 
-export async function renderSchema(ir: IrSchema, templatesDir: string, prettierConfigFrom: string): Promise<Map<string, string>> {
+export async function renderSchema(
+  ir: IrSchema,
+  templatesDir: string,
+  prettierConfigFrom: string,
+): Promise<Map<string, string>> {
   const hb = Handlebars.create();
   for (const file of readdirSync(templatesDir)) {
     if (file.endsWith(".hbs") && !Object.values(OUTPUTS).includes(file)) {
@@ -30,12 +34,18 @@ export async function renderSchema(ir: IrSchema, templatesDir: string, prettierC
   const config = (await prettier.resolveConfig(prettierConfigFrom)) ?? {};
   const out = new Map<string, string>();
   for (const [file, template] of Object.entries(OUTPUTS)) {
-    const render = hb.compile(readFileSync(join(templatesDir, template), "utf8"), { noEscape: true, strict: false });
+    const render = hb.compile(readFileSync(join(templatesDir, template), "utf8"), {
+      noEscape: true,
+      strict: false,
+    });
     const code = render(view);
     try {
       out.set(file, await prettier.format(code, { ...config, parser: "typescript" }));
     } catch (e) {
-      throw new Error(`template ${template} produced invalid TypeScript for ${file}: ${(e as Error).message}`);
+      throw new Error(
+        `template ${template} produced invalid TypeScript for ${file}: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
   }
   return out;

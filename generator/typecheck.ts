@@ -12,14 +12,19 @@ export interface TypeDiagnostic {
   message: string;
 }
 
-export function typecheckGenerated(root: string, outDir: string, files: ReadonlyMap<string, string>): TypeDiagnostic[] {
+export function typecheckGenerated(
+  root: string,
+  outDir: string,
+  files: ReadonlyMap<string, string>,
+): TypeDiagnostic[] {
   const project = new Project({
     tsConfigFilePath: join(root, "tsconfig.json"),
     skipAddingFilesFromTsConfig: true,
     compilerOptions: { noEmit: true },
   });
   project.addSourceFilesAtPaths(join(root, "runtime/**/*.ts"));
-  for (const [name, text] of files) project.createSourceFile(join(outDir, name), text, { overwrite: true });
+  for (const [name, text] of files)
+    project.createSourceFile(join(outDir, name), text, { overwrite: true });
   return project.getPreEmitDiagnostics().map((d) => {
     const sf = d.getSourceFile();
     const start = d.getStart() ?? 0;
@@ -28,7 +33,10 @@ export function typecheckGenerated(root: string, outDir: string, files: Readonly
       file: sf ? relative(root, sf.getFilePath()) : "(global)",
       line: pos.line,
       col: pos.column,
-      message: ts.flattenDiagnosticMessageText(d.getMessageText() as string | ts.DiagnosticMessageChain, " "),
+      message: ts.flattenDiagnosticMessageText(
+        d.getMessageText() as string | ts.DiagnosticMessageChain,
+        " ",
+      ),
     };
   });
 }

@@ -40,7 +40,11 @@ export function validateSchema(blocks: AstBlock[]): ValidateResult {
     const name = block.name.text;
     if (block.kind === "method") {
       const prior = methods.get(name);
-      if (prior) report(block.name.loc, `duplicate method '${name}' (first declared at ${at(prior.name.loc)})`);
+      if (prior)
+        report(
+          block.name.loc,
+          `duplicate method '${name}' (first declared at ${at(prior.name.loc)})`,
+        );
       else methods.set(name, block);
       continue;
     }
@@ -74,7 +78,11 @@ export function validateSchema(blocks: AstBlock[]): ValidateResult {
     const seen = new Map<string, SourceLoc>();
     for (const v of e.values) {
       const prior = seen.get(v.text);
-      if (prior) report(v.loc, `duplicate enum value '${v.text}' in '${e.name.text}' (first at line ${prior.line})`);
+      if (prior)
+        report(
+          v.loc,
+          `duplicate enum value '${v.text}' in '${e.name.text}' (first at line ${prior.line})`,
+        );
       else seen.set(v.text, v.loc);
     }
     if (e.values.length === 0) report(e.name.loc, `enum '${e.name.text}' has no values`);
@@ -87,7 +95,11 @@ export function validateSchema(blocks: AstBlock[]): ValidateResult {
     if (!o.base) continue;
     const base = objects.get(o.base.text);
     if (!base) {
-      const what = enums.has(o.base.text) ? "an enum" : o.base.text in PRIMITIVES ? "a built-in type" : "";
+      const what = enums.has(o.base.text)
+        ? "an enum"
+        : o.base.text in PRIMITIVES
+          ? "a built-in type"
+          : "";
       report(o.base.loc, `unknown base type '${o.base.text}'${what ? ` (it is ${what})` : ""}`);
     } else if (base.managed !== o.managed) {
       report(
@@ -132,7 +144,11 @@ export function validateSchema(blocks: AstBlock[]): ValidateResult {
   };
 
   // Members.
-  const checkMember = (m: AstMember, owner: string, isParam: boolean): IrMember | IrIgnoredMember | undefined => {
+  const checkMember = (
+    m: AstMember,
+    owner: string,
+    isParam: boolean,
+  ): IrMember | IrIgnoredMember | undefined => {
     if (m.occurrence === "i") {
       if (isParam) {
         report(m.occurrenceLoc, `parameter '${m.name.text}' of '${owner}' cannot be ignored ('i')`);
@@ -142,12 +158,18 @@ export function validateSchema(blocks: AstBlock[]): ValidateResult {
     }
     const type = resolve(m.type);
     if (!type) {
-      report(m.type.loc, `unknown type '${m.type.text}' for ${isParam ? "parameter" : "member"} '${m.name.text}' of '${owner}'`);
+      report(
+        m.type.loc,
+        `unknown type '${m.type.text}' for ${isParam ? "parameter" : "member"} '${m.name.text}' of '${owner}'`,
+      );
       return undefined;
     }
     const list = m.occurrence === "rl" || m.occurrence === "ol";
     if (list && type.kind === "enum") {
-      report(m.occurrenceLoc, `enum '${type.name}' cannot be used as a list ('${m.occurrence}') in '${owner}.${m.name.text}'`);
+      report(
+        m.occurrenceLoc,
+        `enum '${type.name}' cannot be used as a list ('${m.occurrence}') in '${owner}.${m.name.text}'`,
+      );
     }
     return {
       name: m.name.text,
@@ -168,7 +190,10 @@ export function validateSchema(blocks: AstBlock[]): ValidateResult {
     for (const m of o.members) {
       const prior = seen.get(m.name.text);
       if (prior) {
-        report(m.name.loc, `duplicate member '${m.name.text}' in '${o.name.text}' (first at line ${prior.line})`);
+        report(
+          m.name.loc,
+          `duplicate member '${m.name.text}' in '${o.name.text}' (first at line ${prior.line})`,
+        );
         continue;
       }
       seen.set(m.name.text, m.name.loc);
@@ -186,7 +211,11 @@ export function validateSchema(blocks: AstBlock[]): ValidateResult {
       const theirs = own.get(anc)!;
       for (const m of [...mine.members, ...mine.ignored]) {
         const clash = [...theirs.members, ...theirs.ignored].find((x) => x.name === m.name);
-        if (clash) report(m.loc, `duplicate member '${m.name}' in '${o.name.text}': already inherited from '${anc}' (${at(clash.loc)})`);
+        if (clash)
+          report(
+            m.loc,
+            `duplicate member '${m.name}' in '${o.name.text}': already inherited from '${anc}' (${at(clash.loc)})`,
+          );
       }
     }
   }
@@ -198,7 +227,8 @@ export function validateSchema(blocks: AstBlock[]): ValidateResult {
     };
   };
 
-  const isFault = (name: string) => name === "MethodFault" || ancestorsOf(name).includes("MethodFault");
+  const isFault = (name: string) =>
+    name === "MethodFault" || ancestorsOf(name).includes("MethodFault");
   const dataObjects: IrDataObject[] = [];
   const managedObjects: IrManagedObject[] = [];
   for (const o of objects.values()) {
@@ -214,9 +244,18 @@ export function validateSchema(blocks: AstBlock[]): ValidateResult {
       loc: o.name.loc,
     };
     if (o.managed) {
-      managedObjects.push({ ...common, ownProperties: own.get(name)!.members, properties: all.members });
+      managedObjects.push({
+        ...common,
+        ownProperties: own.get(name)!.members,
+        properties: all.members,
+      });
     } else {
-      dataObjects.push({ ...common, ownMembers: own.get(name)!.members, members: all.members, isFault: isFault(name) });
+      dataObjects.push({
+        ...common,
+        ownMembers: own.get(name)!.members,
+        members: all.members,
+        isFault: isFault(name),
+      });
     }
   }
 
@@ -229,7 +268,10 @@ export function validateSchema(blocks: AstBlock[]): ValidateResult {
     for (const p of m.params) {
       const prior = seen.get(p.name.text);
       if (prior) {
-        report(p.name.loc, `duplicate parameter '${p.name.text}' in method '${method.name}' (first at line ${prior.line})`);
+        report(
+          p.name.loc,
+          `duplicate parameter '${p.name.text}' in method '${method.name}' (first at line ${prior.line})`,
+        );
         continue;
       }
       seen.set(p.name.text, p.name.loc);
@@ -238,30 +280,50 @@ export function validateSchema(blocks: AstBlock[]): ValidateResult {
       const param: IrParam = { ...checked };
       if (p.name.text === "_this") {
         if (checked.type.kind !== "moref") {
-          report(p.type.loc, `_this of '${method.name}' must be a ManagedObjectReference or a managed object type, not '${p.type.text}'`);
+          report(
+            p.type.loc,
+            `_this of '${method.name}' must be a ManagedObjectReference or a managed object type, not '${p.type.text}'`,
+          );
         }
         if (checked.list) report(p.occurrenceLoc, `_this of '${method.name}' cannot be a list`);
         if (p.bind) {
           const bound = serviceContent?.members.find((x) => x.name.text === p.bind!.text);
           if (!serviceContent) {
-            report(p.bind.loc, `'_this:${p.bind.text}' needs a ServiceContent object in the schema`);
+            report(
+              p.bind.loc,
+              `'_this:${p.bind.text}' needs a ServiceContent object in the schema`,
+            );
           } else if (!bound) {
-            report(p.bind.loc, `'_this:${p.bind.text}': ServiceContent has no member '${p.bind.text}'`);
+            report(
+              p.bind.loc,
+              `'_this:${p.bind.text}': ServiceContent has no member '${p.bind.text}'`,
+            );
           } else if (resolve(bound.type)?.kind !== "moref") {
-            report(p.bind.loc, `'_this:${p.bind.text}': ServiceContent.${p.bind.text} is not a managed object reference`);
+            report(
+              p.bind.loc,
+              `'_this:${p.bind.text}': ServiceContent.${p.bind.text} is not a managed object reference`,
+            );
           } else param.bind = p.bind.text;
         }
-        if (method.params.length > 0) report(p.name.loc, `_this must be the first parameter of '${method.name}'`);
+        if (method.params.length > 0)
+          report(p.name.loc, `_this must be the first parameter of '${method.name}'`);
         method.self = param;
       } else method.params.push(param);
     }
     if (m.returns) {
       const type = resolve(m.returns.type);
       const list = m.returns.occurrence === "rl" || m.returns.occurrence === "ol";
-      if (!type) report(m.returns.type.loc, `unknown return type '${m.returns.type.text}' of method '${method.name}'`);
+      if (!type)
+        report(
+          m.returns.type.loc,
+          `unknown return type '${m.returns.type.text}' of method '${method.name}'`,
+        );
       else {
         if (list && type.kind === "enum") {
-          report(m.returns.occurrenceLoc, `enum '${type.name}' cannot be used as a list ('${m.returns.occurrence}') as the return of '${method.name}'`);
+          report(
+            m.returns.occurrenceLoc,
+            `enum '${type.name}' cannot be used as a list ('${m.returns.occurrence}') as the return of '${method.name}'`,
+          );
         }
         method.returns = {
           type,
@@ -274,7 +336,8 @@ export function validateSchema(blocks: AstBlock[]): ValidateResult {
     for (const f of m.faults) {
       const obj = objects.get(f.text);
       if (!obj) report(f.loc, `unknown fault type '${f.text}' of method '${method.name}'`);
-      else if (!isFault(f.text)) report(f.loc, `'${f.text}' in the faults of '${method.name}' does not extend MethodFault`);
+      else if (!isFault(f.text))
+        report(f.loc, `'${f.text}' in the faults of '${method.name}' does not extend MethodFault`);
       else method.faults.push(f.text);
     }
     irMethods.push(method);

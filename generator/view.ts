@@ -63,6 +63,8 @@ export interface ManagedObjectView {
   extendsClause: string;
   properties: MemberView[];
   propertyNames: string;
+  /** No properties at all, own or inherited. */
+  empty: boolean;
 }
 
 export interface SchemaView {
@@ -70,8 +72,10 @@ export interface SchemaView {
   dataObjects: DataObjectView[];
   managedObjects: ManagedObjectView[];
   methods: MethodView[];
-  /** Runtime codecs the generated code refers to, for imports. */
-  primitiveCodecs: string[];
+  /** Runtime codecs each generated module refers to, for its imports. */
+  runtimeCodecs: { codecs: string[]; methods: string[]; managed: string[] };
+  /** Some method binds _this to a ServiceContent member. */
+  hasBoundThis: boolean;
   hasRetrieve: boolean;
   allCodecs: string[];
   /** Enum and data type names the method stubs refer to. */
@@ -106,7 +110,11 @@ function memberView(m: IrMember): MemberView {
   const base = tsType(m.type);
   return {
     name: m.name,
-    tsType: m.list ? (base.includes("<") || /^\w+$/.test(base) ? `${base}[]` : `(${base})[]`) : base,
+    tsType: m.list
+      ? base.includes("<") || /^\w+$/.test(base)
+        ? `${base}[]`
+        : `(${base})[]`
+      : base,
     optional: !m.required,
     codec: codecRef(m.type),
     occurrence: m.occurrence,
@@ -115,8 +123,15 @@ function memberView(m: IrMember): MemberView {
 }
 
 function describeMember(m: IrMember): string {
-  const t = m.type.kind === "primitive" ? m.type.name : m.type.kind === "moref" ? `ManagedObjectReference${m.type.target ? ` to ${m.type.target}` : ""}` : m.type.name;
-  const occ = { r: "required", rl: "required list", o: "optional", ol: "optional list" }[m.occurrence];
+  const t =
+    m.type.kind === "primitive"
+      ? m.type.name
+      : m.type.kind === "moref"
+        ? `ManagedObjectReference${m.type.target ? ` to ${m.type.target}` : ""}`
+        : m.type.name;
+  const occ = { r: "required", rl: "required list", o: "optional", ol: "optional list" }[
+    m.occurrence
+  ];
   return `${t}, ${occ}`;
 }
 
@@ -131,7 +146,10 @@ function dataObjectView(o: IrDataObject): DataObjectView {
     children: o.children,
     wireOrder: o.members.map((m) => m.name).join(", ") || "(no members)",
     subtypesDoc: o.subtypes.length ? o.subtypes.join(", ") : "",
-    ignoredDoc: o.ignored.filter((m) => m.declaredIn === o.name).map((m) => `${m.name} (${m.typeName})`).join(", "),
+    ignoredDoc: o.ignored
+      .filter((m) => m.declaredIn === o.name)
+      .map((m) => `${m.name} (${m.typeName})`)
+      .join(", "),
   };
 }
 
@@ -162,7 +180,17 @@ function methodView(m: IrMethod, ir: IrSchema): MethodView {
     returnSpec = `{ codec: ${codecRef(m.returns.type)}, occurrence: "${m.returns.occurrence}" }`;
   }
   void ir;
-  return { name: m.name, doc, selfParam, selfWrite, argsType, argsParam, params, returnType, returnSpec };
+  return {
+    name: m.name,
+    doc,
+    selfParam,
+    selfWrite,
+    argsType,
+    argsParam,
+    params,
+    returnType,
+    returnSpec,
+  };
 }
 
 function managedObjectView(o: IrManagedObject): ManagedObjectView {
@@ -172,32 +200,55 @@ function managedObjectView(o: IrManagedObject): ManagedObjectView {
     extendsClause: o.base ? ` extends ${o.base}Properties` : "",
     properties: o.ownProperties.map(memberView),
     propertyNames: o.properties.map((p) => p.name).join(", ") || "(none)",
+    empty: o.properties.length === 0,
   };
 }
 
 export function buildView(ir: IrSchema): SchemaView {
-  const used = new Set<string>();
-  const note = (t: IrType) => {
-    if (t.kind === "primitive") used.add(codecRef(t));
-  };
-  for (const o of ir.dataObjects) o.ownMembers.forEach((m) => note(m.type));
-  for (const o of ir.managedObjects) o.ownProperties.forEach((m) => note(m.type));
-  for (const m of ir.methods) {
-    m.params.forEach((p) => note(p.type));
-    if (m.returns) note(m.returns.type);
-  }
+  const runtime = (types: IrType[]) =>
+    [
+      ...new Set(types.filter((t) => t.kind === "primitive" || t.kind === "moref").map(codecRef)),
+    ].sort();
   const methodNames = new Set(ir.methods.map((m) => m.name));
   const named = (types: IrType[]) =>
-    [...new Set(types.flatMap((t) => (t.kind === "enum" || t.kind === "data" ? [t.name] : [])))].sort();
+    [
+      ...new Set(types.flatMap((t) => (t.kind === "enum" || t.kind === "data" ? [t.name] : []))),
+    ].sort();
   return {
-    enums: ir.enums.map((e) => ({ name: e.name, values: e.values, union: e.values.map((v) => JSON.stringify(v)).join(" | ") })),
+    enums: ir.enums.map((e) => ({
+      name: e.name,
+      values: e.values,
+      union: e.values.map((v) => JSON.stringify(v)).join(" | "),
+    })),
     dataObjects: ir.dataObjects.map(dataObjectView),
     managedObjects: ir.managedObjects.map(managedObjectView),
     methods: ir.methods.map((m) => methodView(m, ir)),
-    primitiveCodecs: [...used].filter((c) => c !== "AnyTypeCodec").sort(),
-    hasRetrieve: methodNames.has("RetrievePropertiesEx") && methodNames.has("ContinueRetrievePropertiesEx"),
-    methodCodecImports: named(ir.methods.flatMap((m) => [...m.params.map((p) => p.type), ...(m.returns ? [m.returns.type] : [])])),
-    managedCodecImports: named(ir.managedObjects.flatMap((o) => o.ownProperties.map((p) => p.type))),
-    allCodecs: [...ir.enums.map((e) => `${e.name}Codec`), ...ir.dataObjects.map((o) => `${o.name}Codec`)],
+    runtimeCodecs: {
+      codecs: runtime(ir.dataObjects.flatMap((o) => o.ownMembers.map((m) => m.type))),
+      methods: runtime([
+        ...ir.methods.flatMap((m) => [
+          ...m.params.map((p) => p.type),
+          ...(m.returns ? [m.returns.type] : []),
+        ]),
+        ...(ir.methods.some((m) => m.self) ? [{ kind: "moref" } as const] : []),
+      ]),
+      managed: runtime(ir.managedObjects.flatMap((o) => o.ownProperties.map((m) => m.type))),
+    },
+    hasBoundThis: ir.methods.some((m) => m.self?.bind),
+    hasRetrieve:
+      methodNames.has("RetrievePropertiesEx") && methodNames.has("ContinueRetrievePropertiesEx"),
+    methodCodecImports: named(
+      ir.methods.flatMap((m) => [
+        ...m.params.map((p) => p.type),
+        ...(m.returns ? [m.returns.type] : []),
+      ]),
+    ),
+    managedCodecImports: named(
+      ir.managedObjects.flatMap((o) => o.ownProperties.map((p) => p.type)),
+    ),
+    allCodecs: [
+      ...ir.enums.map((e) => `${e.name}Codec`),
+      ...ir.dataObjects.map((o) => `${o.name}Codec`),
+    ],
   };
 }

@@ -18,7 +18,9 @@ export class XmlSyntaxError extends EsxViError {
     readonly column: number,
     readonly elementPath: string,
   ) {
-    super(`XML syntax error at line ${line}, column ${column}${elementPath ? ` (in ${elementPath})` : ""}: ${reason}`);
+    super(
+      `XML syntax error at line ${line}, column ${column}${elementPath ? ` (in ${elementPath})` : ""}: ${reason}`,
+    );
   }
 }
 

@@ -3,7 +3,13 @@ export * from "./errors.js";
 export * from "./codec/index.js";
 export { XmlTokenizer, type XmlHandler } from "./xml/tokenizer.js";
 export { XmlWriter, escapeText, escapeAttribute, VIM_NS, XSD_NS, XSI_NS } from "./xml/writer.js";
-export { buildRequest, ResponseDecoder, VimFaultError, type ReturnSpec, SOAP_ENV_NS } from "./soap/envelope.js";
+export {
+  buildRequest,
+  ResponseDecoder,
+  VimFaultError,
+  type ReturnSpec,
+  SOAP_ENV_NS,
+} from "./soap/envelope.js";
 export {
   SoapClient,
   HttpStatusError,
@@ -14,4 +20,8 @@ export {
   type VimInvoker,
   type SoapClientOptions,
 } from "./soap/client.js";
-export { MissingPropertyError, ObjectNotFoundError, type ManagedTypeInfo } from "./property/managed.js";
+export {
+  MissingPropertyError,
+  ObjectNotFoundError,
+  type ManagedTypeInfo,
+} from "./property/managed.js";

@@ -13,7 +13,13 @@ import { VIM_NS, XSD_NS, XSI_NS } from "../xml/writer.js";
 import { AnyTypeCodec } from "./define.js";
 import { arrayElement } from "./encode.js";
 import { primitivesByXsdType } from "./primitives.js";
-import { type Codec, type FieldSpec, InvalidText, type ObjectCodec, type TypeRegistry } from "./types.js";
+import {
+  type Codec,
+  type FieldSpec,
+  InvalidText,
+  type ObjectCodec,
+  type TypeRegistry,
+} from "./types.js";
 
 const enum Mode {
   /** Inside an element we do not model: count depth and ignore. */
@@ -174,7 +180,11 @@ export class StreamDecoder implements XmlHandler {
           }
         }
         this.setup(frame, codec, list);
-        if (frame.mode === Mode.Object && PROPERTY_HOLDERS.has(frame.codec!.typeName) && PROPERTY_OWNERS.has(top.codec!.typeName)) {
+        if (
+          frame.mode === Mode.Object &&
+          PROPERTY_HOLDERS.has(frame.codec!.typeName) &&
+          PROPERTY_OWNERS.has(top.codec!.typeName)
+        ) {
           frame.ownerType = top.value.obj?.type;
         }
         return;
@@ -198,7 +208,10 @@ export class StreamDecoder implements XmlHandler {
         return;
       }
       default:
-        this.fail(`unexpected element <${local}> inside a ${top.codec?.typeName ?? "simple"} value`, local);
+        this.fail(
+          `unexpected element <${local}> inside a ${top.codec?.typeName ?? "simple"} value`,
+          local,
+        );
     }
   }
 
@@ -217,7 +230,9 @@ export class StreamDecoder implements XmlHandler {
         for (let i = 0; i < text.length; i++) {
           const c = text.charCodeAt(i);
           if (c !== 32 && c !== 10 && c !== 9 && c !== 13) {
-            this.fail(`unexpected text ${JSON.stringify(text.trim().slice(0, 40))} in a ${top.codec?.typeName} value`);
+            this.fail(
+              `unexpected text ${JSON.stringify(text.trim().slice(0, 40))} in a ${top.codec?.typeName} value`,
+            );
           }
         }
     }
@@ -246,7 +261,11 @@ export class StreamDecoder implements XmlHandler {
           if (existing === undefined) target[field.name] = [value];
           else existing.push(value);
         } else {
-          if (target[field.name] !== undefined) this.fail(`element <${field.name}> appears more than once but is not a list`, field.name);
+          if (target[field.name] !== undefined)
+            this.fail(
+              `element <${field.name}> appears more than once but is not a list`,
+              field.name,
+            );
           target[field.name] = value;
         }
         return;
@@ -258,7 +277,8 @@ export class StreamDecoder implements XmlHandler {
         const target = parent.value;
         const existing = target[frame.local];
         if (existing === undefined) target[frame.local] = value;
-        else if (Array.isArray(existing)) existing.push(value); // a repeated element: already a list
+        else if (Array.isArray(existing))
+          existing.push(value); // a repeated element: already a list
         else target[frame.local] = [existing, value];
         return;
       }
@@ -314,7 +334,10 @@ export class StreamDecoder implements XmlHandler {
         if (xsiType !== undefined) {
           const { ns, local } = this.tokenizer.resolveQName(xsiType);
           if (local !== declared.typeName || ns !== VIM_NS) {
-            const sub = ns === VIM_NS ? (declared.subtypes.get(local) ?? this.options.registry.get(local)) : undefined;
+            const sub =
+              ns === VIM_NS
+                ? (declared.subtypes.get(local) ?? this.options.registry.get(local))
+                : undefined;
             if (sub === undefined || sub.kind !== "object") {
               if (sub !== undefined) return this.setupAny(frame, xsiType);
               frame.wireType = local;
@@ -404,7 +427,8 @@ export class StreamDecoder implements XmlHandler {
       const xsiType = this.tokenizer.attribute(XSI_NS, "type");
       if (xsiType !== undefined) {
         const { ns, local } = this.tokenizer.resolveQName(xsiType);
-        if (ns === VIM_NS && this.options.registry.get(local) !== undefined) return this.setupAny(frame, xsiType);
+        if (ns === VIM_NS && this.options.registry.get(local) !== undefined)
+          return this.setupAny(frame, xsiType);
         if (ns === XSD_NS && primitivesByXsdType.has(local)) return this.setupAny(frame, xsiType);
         frame.wireType = ns === XSD_NS ? `xsd:${local}` : local;
       }
@@ -427,7 +451,8 @@ export class StreamDecoder implements XmlHandler {
           // A value this schema does not list (a newer server) is kept as it came.
           value = frame.text.trim();
         } else {
-          if (frame.wireType === undefined) this.fail("a ManagedObjectReference needs a 'type' attribute");
+          if (frame.wireType === undefined)
+            this.fail("a ManagedObjectReference needs a 'type' attribute");
           value = { type: frame.wireType, value: frame.text.trim() };
           return value;
         }
@@ -445,10 +470,14 @@ export class StreamDecoder implements XmlHandler {
         return value;
       }
       case Mode.Array:
-        return frame.wrap === Wrap.PlainArray ? frame.value : { $type: frame.wireType!, value: frame.value };
+        return frame.wrap === Wrap.PlainArray
+          ? frame.value
+          : { $type: frame.wireType!, value: frame.value };
       case Mode.Untyped:
         if (frame.hasChildren) return frame.value;
-        return frame.wireType === undefined ? frame.text : { $type: frame.wireType, value: frame.text };
+        return frame.wireType === undefined
+          ? frame.text
+          : { $type: frame.wireType, value: frame.text };
       default:
         return undefined;
     }

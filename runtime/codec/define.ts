@@ -17,7 +17,10 @@ import type {
 export const MorefCodec: ReferenceCodec = { kind: "moref", typeName: "ManagedObjectReference" };
 export const AnyTypeCodec: AnyCodec = { kind: "any", typeName: "AnyType" };
 
-export function defineEnum<const T extends string>(typeName: string, values: readonly T[]): EnumCodec<T> {
+export function defineEnum<const T extends string>(
+  typeName: string,
+  values: readonly T[],
+): EnumCodec<T> {
   return { kind: "enum", typeName, values, valueSet: new Set(values) };
 }
 

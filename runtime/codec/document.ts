@@ -11,7 +11,12 @@ import type { Codec, TypeRegistry } from "./types.js";
 const ROOT_NAMESPACES = ` xmlns="${VIM_NS}" xmlns:xsi="${XSI_NS}" xmlns:xsd="${XSD_NS}"`;
 
 /** `<elementName xmlns="urn:vim25" …>…</elementName>` for one value of `codec`. */
-export function encodeElement(codec: Codec, value: unknown, elementName: string, registry: TypeRegistry): string {
+export function encodeElement(
+  codec: Codec,
+  value: unknown,
+  elementName: string,
+  registry: TypeRegistry,
+): string {
   const w = new XmlWriter(registry);
   w.enter(codec.typeName);
   writeValue(w, elementName, codec, value, codec.kind === "any");
@@ -22,7 +27,11 @@ export function encodeElement(codec: Codec, value: unknown, elementName: string,
 }
 
 /** Decode a document whose root element holds one value of `codec`. */
-export function decodeElement(codec: Codec, xml: string | Uint8Array | Iterable<Uint8Array | string>, options: DecodeOptions): unknown {
+export function decodeElement(
+  codec: Codec,
+  xml: string | Uint8Array | Iterable<Uint8Array | string>,
+  options: DecodeOptions,
+): unknown {
   let result: unknown;
   let seen = false;
   const root: ContainerHandler = {

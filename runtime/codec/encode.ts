@@ -4,7 +4,18 @@
  * on the wire.
  */
 import type { XmlWriter } from "../xml/writer.js";
-import { primitiveArrays, primitivesByXsdType, describe, DoubleCodec, IntCodec, LongCodec, StringCodec, BooleanCodec, DateTimeCodec, BinaryCodec } from "./primitives.js";
+import {
+  primitiveArrays,
+  primitivesByXsdType,
+  describe,
+  DoubleCodec,
+  IntCodec,
+  LongCodec,
+  StringCodec,
+  BooleanCodec,
+  DateTimeCodec,
+  BinaryCodec,
+} from "./primitives.js";
 import {
   type Codec,
   type FieldSpec,
@@ -15,7 +26,13 @@ import {
 } from "./types.js";
 
 /** Write one member: nothing when absent and optional, repeated elements for a list. */
-export function writeField(w: XmlWriter, name: string, codec: Codec, value: unknown, occurrence: Occurrence): void {
+export function writeField(
+  w: XmlWriter,
+  name: string,
+  codec: Codec,
+  value: unknown,
+  occurrence: Occurrence,
+): void {
   if (value === undefined || value === null) {
     if (occurrence === "r" || occurrence === "rl") {
       w.enter(name);
@@ -34,7 +51,8 @@ export function writeField(w: XmlWriter, name: string, codec: Codec, value: unkn
     }
     for (let i = 0; i < value.length; i++) {
       w.enter(`${name}[${i}]`);
-      if (value[i] === undefined || value[i] === null) w.fail("list items cannot be null or undefined");
+      if (value[i] === undefined || value[i] === null)
+        w.fail("list items cannot be null or undefined");
       writeValue(w, name, codec, value[i], false);
       w.leave();
     }
@@ -47,21 +65,41 @@ export function writeField(w: XmlWriter, name: string, codec: Codec, value: unkn
 
 /** Same as writeField for a FieldSpec. */
 export function writeSpec(w: XmlWriter, spec: FieldSpec, value: unknown): void {
-  writeField(w, spec.name, spec.codec, value, spec.list ? (spec.required ? "rl" : "ol") : spec.required ? "r" : "o");
+  writeField(
+    w,
+    spec.name,
+    spec.codec,
+    value,
+    spec.list ? (spec.required ? "rl" : "ol") : spec.required ? "r" : "o",
+  );
 }
 
 /**
  * Write `<name>value</name>`. `inAnySlot` means the declared type is anyType, so the
  * element must say its type with xsi:type.
  */
-export function writeValue(w: XmlWriter, name: string, codec: Codec, value: unknown, inAnySlot: boolean): void {
+export function writeValue(
+  w: XmlWriter,
+  name: string,
+  codec: Codec,
+  value: unknown,
+  inAnySlot: boolean,
+): void {
   switch (codec.kind) {
     case "primitive":
-      writePrimitive(w, name, codec, value, inAnySlot ? `${w.xsdPrefix}:${codec.xsdType}` : undefined);
+      writePrimitive(
+        w,
+        name,
+        codec,
+        value,
+        inAnySlot ? `${w.xsdPrefix}:${codec.xsdType}` : undefined,
+      );
       return;
     case "enum": {
       if (typeof value !== "string" || !codec.valueSet.has(value)) {
-        w.fail(`${describe(value)} is not a ${codec.typeName} (one of: ${codec.values.join(", ")})`);
+        w.fail(
+          `${describe(value)} is not a ${codec.typeName} (one of: ${codec.values.join(", ")})`,
+        );
       }
       w.open(name, inAnySlot ? codec.typeName : undefined);
       w.raw(value);
@@ -70,7 +108,11 @@ export function writeValue(w: XmlWriter, name: string, codec: Codec, value: unkn
     }
     case "moref": {
       const ref = value as { type?: unknown; value?: unknown };
-      if (typeof ref !== "object" || typeof ref.type !== "string" || typeof ref.value !== "string") {
+      if (
+        typeof ref !== "object" ||
+        typeof ref.type !== "string" ||
+        typeof ref.value !== "string"
+      ) {
         w.fail(`expected a ManagedObjectReference {type, value}, got ${describe(value)}`);
       }
       w.open(name, inAnySlot ? "ManagedObjectReference" : undefined, "type", ref.type);
@@ -87,7 +129,13 @@ export function writeValue(w: XmlWriter, name: string, codec: Codec, value: unkn
   }
 }
 
-function writePrimitive(w: XmlWriter, name: string, codec: PrimitiveCodec, value: unknown, xsiType?: string) {
+function writePrimitive(
+  w: XmlWriter,
+  name: string,
+  codec: PrimitiveCodec,
+  value: unknown,
+  xsiType?: string,
+) {
   const text = codec.format(value);
   if (text instanceof InvalidText) w.fail(text.reason);
   w.open(name, xsiType);
@@ -95,8 +143,19 @@ function writePrimitive(w: XmlWriter, name: string, codec: PrimitiveCodec, value
   w.close(name);
 }
 
-function writeObject(w: XmlWriter, name: string, declared: ObjectCodec, value: unknown, inAnySlot: boolean) {
-  if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof Date) {
+function writeObject(
+  w: XmlWriter,
+  name: string,
+  declared: ObjectCodec,
+  value: unknown,
+  inAnySlot: boolean,
+) {
+  if (
+    typeof value !== "object" ||
+    value === null ||
+    Array.isArray(value) ||
+    value instanceof Date
+  ) {
     w.fail(`expected a ${declared.typeName} object, got ${describe(value)}`);
   }
   const wireType = (value as { $type?: unknown }).$type;
@@ -132,7 +191,8 @@ export function writeAny(w: XmlWriter, name: string, value: unknown): void {
       if (Number.isInteger(value) && value >= -2147483648 && value <= 2147483647) {
         return writePrimitive(w, name, IntCodec, value, `${w.xsdPrefix}:int`);
       }
-      if (Number.isSafeInteger(value)) return writePrimitive(w, name, LongCodec, value, `${w.xsdPrefix}:long`);
+      if (Number.isSafeInteger(value))
+        return writePrimitive(w, name, LongCodec, value, `${w.xsdPrefix}:long`);
       return writePrimitive(w, name, DoubleCodec, value, `${w.xsdPrefix}:double`);
     }
     case "object":
@@ -141,10 +201,14 @@ export function writeAny(w: XmlWriter, name: string, value: unknown): void {
       w.fail(`a ${typeof value} cannot be sent in an anyType slot`);
   }
   if (value === null) w.fail("null cannot be sent in an anyType slot");
-  if (value instanceof Date) return writePrimitive(w, name, DateTimeCodec, value, `${w.xsdPrefix}:dateTime`);
-  if (value instanceof Uint8Array) return writePrimitive(w, name, BinaryCodec, value, `${w.xsdPrefix}:base64Binary`);
+  if (value instanceof Date)
+    return writePrimitive(w, name, DateTimeCodec, value, `${w.xsdPrefix}:dateTime`);
+  if (value instanceof Uint8Array)
+    return writePrimitive(w, name, BinaryCodec, value, `${w.xsdPrefix}:base64Binary`);
   if (Array.isArray(value)) {
-    w.fail("a plain array in an anyType slot has no wire type: wrap it as { $type: 'ArrayOfX', value: [...] }");
+    w.fail(
+      "a plain array in an anyType slot has no wire type: wrap it as { $type: 'ArrayOfX', value: [...] }",
+    );
   }
   const v = value as { $type?: unknown; type?: unknown; value?: unknown };
   if (v.$type === undefined) {
@@ -154,7 +218,9 @@ export function writeAny(w: XmlWriter, name: string, value: unknown): void {
       w.close(name);
       return;
     }
-    w.fail("an object in an anyType slot needs $type (or must be a ManagedObjectReference {type, value})");
+    w.fail(
+      "an object in an anyType slot needs $type (or must be a ManagedObjectReference {type, value})",
+    );
   }
   if (typeof v.$type !== "string") w.fail(`$type must be a string, got ${describe(v.$type)}`);
   const wireType = v.$type;
@@ -179,18 +245,24 @@ export function writeAny(w: XmlWriter, name: string, value: unknown): void {
   }
   const codec = w.registry?.get(wireType);
   if (!codec) return writeUntyped(w, name, v as Record<string, unknown>, wireType);
-  if (codec.kind === "enum" || codec.kind === "primitive") return writeValue(w, name, codec, v.value, true);
+  if (codec.kind === "enum" || codec.kind === "primitive")
+    return writeValue(w, name, codec, v.value, true);
   if (codec.kind === "moref") return writeValue(w, name, codec, v.value, true);
   writeValue(w, name, codec, value, true);
 }
 
 /** The element codec and element name inside an ArrayOfX wrapper. */
-export function arrayElement(w: { registry?: { get(n: string): Codec | undefined }; fail?(r: string): never }, wireType: string): { codec: Codec; name: string } {
+export function arrayElement(
+  w: { registry?: { get(n: string): Codec | undefined }; fail?(r: string): never },
+  wireType: string,
+): { codec: Codec; name: string } {
   const primitive = primitiveArrays.get(wireType);
   if (primitive) return { codec: primitive, name: primitive.xsdType };
   const itemType = wireType.slice("ArrayOf".length);
-  if (itemType === "AnyType") return { codec: { kind: "any", typeName: "AnyType" }, name: "anyType" };
-  if (itemType === "ManagedObjectReference") return { codec: { kind: "moref", typeName: "ManagedObjectReference" }, name: itemType };
+  if (itemType === "AnyType")
+    return { codec: { kind: "any", typeName: "AnyType" }, name: "anyType" };
+  if (itemType === "ManagedObjectReference")
+    return { codec: { kind: "moref", typeName: "ManagedObjectReference" }, name: itemType };
   const codec = w.registry?.get(itemType);
   if (!codec) {
     const message = `unknown array type '${wireType}'`;
@@ -201,7 +273,12 @@ export function arrayElement(w: { registry?: { get(n: string): Codec | undefined
 }
 
 /** An untyped record (a type this schema does not know): members in the order they are stored. */
-function writeUntyped(w: XmlWriter, name: string, record: Record<string, unknown>, wireType: string | undefined) {
+function writeUntyped(
+  w: XmlWriter,
+  name: string,
+  record: Record<string, unknown>,
+  wireType: string | undefined,
+) {
   w.open(name, wireType);
   for (const [key, item] of Object.entries(record)) {
     if (key === "$type") continue;
@@ -211,7 +288,14 @@ function writeUntyped(w: XmlWriter, name: string, record: Record<string, unknown
         w.open(key);
         w.text(one);
         w.close(key);
-      } else if (typeof one === "object" && one !== null && !(one instanceof Date) && !(one instanceof Uint8Array) && (one as { $type?: unknown }).$type === undefined && !("type" in one && "value" in one)) {
+      } else if (
+        typeof one === "object" &&
+        one !== null &&
+        !(one instanceof Date) &&
+        !(one instanceof Uint8Array) &&
+        (one as { $type?: unknown }).$type === undefined &&
+        !("type" in one && "value" in one)
+      ) {
         writeUntyped(w, key, one as Record<string, unknown>, undefined);
       } else writeAny(w, key, one);
       w.leave();

@@ -32,7 +32,8 @@ function trim(text: string): string {
 }
 
 const escapeString = (value: unknown) => {
-  if (typeof value !== "string") return new InvalidText(`expected a string, got ${describe(value)}`);
+  if (typeof value !== "string")
+    return new InvalidText(`expected a string, got ${describe(value)}`);
   try {
     return escapeText(value);
   } catch (e) {
@@ -45,7 +46,8 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   if (value instanceof Date) return "a Date";
   if (typeof value === "object") return "an object";
-  if (typeof value === "string") return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value)}`;
+  if (typeof value === "string")
+    return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value)}`;
   return `${typeof value} ${String(value)}`;
 }
 
@@ -63,7 +65,8 @@ function integer(typeName: string, xsdType: string, min: number, max: number, wr
         negative = c === 45;
         i = 1;
       }
-      if (i >= text.length || text.length - i > 12) return new InvalidText(`'${raw}' is not an ${xsdType}`);
+      if (i >= text.length || text.length - i > 12)
+        return new InvalidText(`'${raw}' is not an ${xsdType}`);
       let n = 0;
       for (; i < text.length; i++) {
         const d = text.charCodeAt(i) - 48;
@@ -71,14 +74,16 @@ function integer(typeName: string, xsdType: string, min: number, max: number, wr
         n = n * 10 + d;
       }
       if (negative) n = -n;
-      if (n < min || n > max) return new InvalidText(`${text} is out of range for ${xsdType} (${min}..${max})`);
+      if (n < min || n > max)
+        return new InvalidText(`${text} is out of range for ${xsdType} (${min}..${max})`);
       return n === 0 ? 0 : n; // no -0
     },
     (value) => {
       if (typeof value !== "number" || !Number.isInteger(value)) {
         return new InvalidText(`expected an integer for ${xsdType}, got ${describe(value)}`);
       }
-      if (value < min || value > max) return new InvalidText(`${value} is out of range for ${xsdType} (${min}..${max})`);
+      if (value < min || value > max)
+        return new InvalidText(`${value} is out of range for ${xsdType} (${min}..${max})`);
       return String(value);
     },
   );
@@ -94,7 +99,12 @@ export const BooleanCodec = primitive<boolean>(
     if (t === "false" || t === "0") return false;
     return new InvalidText(`'${raw}' is not a boolean`);
   },
-  (v) => (typeof v === "boolean" ? (v ? "true" : "false") : new InvalidText(`expected a boolean, got ${describe(v)}`)),
+  (v) =>
+    typeof v === "boolean"
+      ? v
+        ? "true"
+        : "false"
+      : new InvalidText(`expected a boolean, got ${describe(v)}`),
 );
 
 export const ByteCodec = integer("Byte", "byte", -128, 127, true);
@@ -148,7 +158,8 @@ function floating(typeName: string, xsdType: string) {
       return Number(t);
     },
     (v) => {
-      if (typeof v !== "number") return new InvalidText(`expected a number for ${xsdType}, got ${describe(v)}`);
+      if (typeof v !== "number")
+        return new InvalidText(`expected a number for ${xsdType}, got ${describe(v)}`);
       if (v === Infinity) return "INF";
       if (v === -Infinity) return "-INF";
       return Number.isNaN(v) ? "NaN" : String(v);
@@ -168,7 +179,8 @@ export const TypeNameCodec = stringLike("TypeName");
 export const PropertyPathCodec = stringLike("PropertyPath");
 export const MethodNameCodec = stringLike("MethodName");
 
-const DATE_TIME = /^(-?[0-9]{4,})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})?$/;
+const DATE_TIME =
+  /^(-?[0-9]{4,})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})?$/;
 
 export const DateTimeCodec = primitive<Date>(
   "DateTime",
@@ -181,7 +193,15 @@ export const DateTimeCodec = primitive<Date>(
     const month = Number(mo);
     const day = Number(d);
     const hour = Number(h);
-    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 24 || Number(mi) > 59 || Number(s) > 60) {
+    if (
+      month < 1 ||
+      month > 12 ||
+      day < 1 ||
+      day > 31 ||
+      hour > 24 ||
+      Number(mi) > 59 ||
+      Number(s) > 60
+    ) {
       return new InvalidText(`'${raw}' is not a valid date and time`);
     }
     const ms = frac ? Math.floor(Number("0" + frac) * 1000) : 0;
@@ -199,7 +219,8 @@ export const DateTimeCodec = primitive<Date>(
     if (!(v instanceof Date)) return new InvalidText(`expected a Date, got ${describe(v)}`);
     if (Number.isNaN(v.getTime())) return new InvalidText("the Date is invalid");
     const y = v.getUTCFullYear();
-    if (y < 1 || y > 9999) return new InvalidText(`year ${y} is outside what xsd:dateTime carries here (1..9999)`);
+    if (y < 1 || y > 9999)
+      return new InvalidText(`year ${y} is outside what xsd:dateTime carries here (1..9999)`);
     return v.toISOString();
   },
 );
@@ -223,7 +244,10 @@ export const BinaryCodec = primitive<Uint8Array>(
 );
 
 /** All primitives by XML Schema local name, for xsi:type="xsd:…" in anyType slots. */
-export const primitivesByXsdType: ReadonlyMap<string, PrimitiveCodec> = new Map<string, PrimitiveCodec>([
+export const primitivesByXsdType: ReadonlyMap<string, PrimitiveCodec> = new Map<
+  string,
+  PrimitiveCodec
+>([
   ["boolean", BooleanCodec],
   ["byte", ByteCodec],
   ["short", ShortCodec],
@@ -237,21 +261,26 @@ export const primitivesByXsdType: ReadonlyMap<string, PrimitiveCodec> = new Map<
 ]);
 
 /** Element names used inside ArrayOfX wrappers of primitives (ArrayOfString holds <string>). */
-export const primitiveArrays: ReadonlyMap<string, PrimitiveCodec> = new Map<string, PrimitiveCodec>([
-  ["ArrayOfBoolean", BooleanCodec],
-  ["ArrayOfByte", ByteCodec],
-  ["ArrayOfShort", ShortCodec],
-  ["ArrayOfInt", IntCodec],
-  ["ArrayOfLong", LongCodec],
-  ["ArrayOfFloat", FloatCodec],
-  ["ArrayOfDouble", DoubleCodec],
-  ["ArrayOfString", StringCodec],
-  ["ArrayOfDateTime", DateTimeCodec],
-  ["ArrayOfBase64Binary", BinaryCodec],
-]);
+export const primitiveArrays: ReadonlyMap<string, PrimitiveCodec> = new Map<string, PrimitiveCodec>(
+  [
+    ["ArrayOfBoolean", BooleanCodec],
+    ["ArrayOfByte", ByteCodec],
+    ["ArrayOfShort", ShortCodec],
+    ["ArrayOfInt", IntCodec],
+    ["ArrayOfLong", LongCodec],
+    ["ArrayOfFloat", FloatCodec],
+    ["ArrayOfDouble", DoubleCodec],
+    ["ArrayOfString", StringCodec],
+    ["ArrayOfDateTime", DateTimeCodec],
+    ["ArrayOfBase64Binary", BinaryCodec],
+  ],
+);
 
 /** All primitives by schema name (Int, String, …). */
-export const primitivesBySchemaName: ReadonlyMap<string, PrimitiveCodec> = new Map<string, PrimitiveCodec>(
+export const primitivesBySchemaName: ReadonlyMap<string, PrimitiveCodec> = new Map<
+  string,
+  PrimitiveCodec
+>(
   [
     BooleanCodec,
     ByteCodec,

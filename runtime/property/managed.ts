@@ -18,7 +18,11 @@ export interface ManagedTypeInfo {
 export function managedTypesLookup(types: ReadonlyMap<string, ManagedTypeInfo>): PropertyTypes {
   const cache = new Map<string, { codec: Codec; list: boolean } | null>();
   const ownProperty = (typeName: string, name: string): FieldSpec | undefined => {
-    for (let info = types.get(typeName); info; info = info.base ? types.get(info.base) : undefined) {
+    for (
+      let info = types.get(typeName);
+      info;
+      info = info.base ? types.get(info.base) : undefined
+    ) {
       const found = info.properties().find((p) => p.name === name);
       if (found) return found;
     }
@@ -63,7 +67,11 @@ export interface RetrieveStubs {
     args: { specSet: object[]; options: { maxObjects?: number } },
     options?: CallOptions,
   ): Promise<RetrieveResultLike | undefined>;
-  ContinueRetrievePropertiesEx(client: VimInvoker, args: { token: string }, options?: CallOptions): Promise<RetrieveResultLike>;
+  ContinueRetrievePropertiesEx(
+    client: VimInvoker,
+    args: { token: string },
+    options?: CallOptions,
+  ): Promise<RetrieveResultLike>;
 }
 
 /** A requested property the server could not read (the fault says why). */
@@ -74,7 +82,9 @@ export class MissingPropertyError extends EsxViError {
     readonly faultType: string,
     localizedMessage: string | undefined,
   ) {
-    super(`cannot read ${ref.type} ${ref.value} property '${path}': ${faultType}${localizedMessage ? `: ${localizedMessage}` : ""}`);
+    super(
+      `cannot read ${ref.type} ${ref.value} property '${path}': ${faultType}${localizedMessage ? `: ${localizedMessage}` : ""}`,
+    );
   }
 }
 
@@ -105,10 +115,17 @@ export async function retrieveProperties(
       found = true;
       for (const p of content.propSet ?? []) out[p.name] = p.val;
       for (const m of content.missingSet ?? []) {
-        throw new MissingPropertyError(ref, m.path, m.fault.fault?.$type ?? "MethodFault", m.fault.localizedMessage);
+        throw new MissingPropertyError(
+          ref,
+          m.path,
+          m.fault.fault?.$type ?? "MethodFault",
+          m.fault.localizedMessage,
+        );
       }
     }
-    result = result.token ? await stubs.ContinueRetrievePropertiesEx(client, { token: result.token }, options) : undefined;
+    result = result.token
+      ? await stubs.ContinueRetrievePropertiesEx(client, { token: result.token }, options)
+      : undefined;
   }
   if (!found) throw new ObjectNotFoundError(ref);
   return out;

@@ -26,14 +26,21 @@ export interface TransportResponse {
 }
 
 export interface Transport {
-  post(request: { body: string; soapAction: string; method: string } & CallOptions): Promise<TransportResponse>;
+  post(
+    request: { body: string; soapAction: string; method: string } & CallOptions,
+  ): Promise<TransportResponse>;
 }
 
 /** What generated method stubs need from a client. */
 export interface VimInvoker {
   /** ServiceContent, once retrieved: where `_this:member` bindings come from. */
   readonly serviceContent: object | undefined;
-  invoke(method: string, writeParams: (w: XmlWriter) => void, returns: ReturnSpec | undefined, options?: CallOptions): Promise<unknown>;
+  invoke(
+    method: string,
+    writeParams: (w: XmlWriter) => void,
+    returns: ReturnSpec | undefined,
+    options?: CallOptions,
+  ): Promise<unknown>;
 }
 
 /** An HTTP status other than 200 (result) or 500 (SOAP fault). */
@@ -51,9 +58,13 @@ export class UnboundThisError extends EsxViError {}
 
 export function boundThis(client: VimInvoker, member: string, method: string): unknown {
   const sc = client.serviceContent as Record<string, unknown> | undefined;
-  if (!sc) throw new UnboundThisError(`${method} binds _this to ServiceContent.${member}, but ServiceContent has not been retrieved`);
+  if (!sc)
+    throw new UnboundThisError(
+      `${method} binds _this to ServiceContent.${member}, but ServiceContent has not been retrieved`,
+    );
   const ref = sc[member];
-  if (ref === undefined) throw new UnboundThisError(`${method}: this server's ServiceContent has no ${member}`);
+  if (ref === undefined)
+    throw new UnboundThisError(`${method}: this server's ServiceContent has no ${member}`);
   return ref;
 }
 
@@ -77,7 +88,12 @@ export class SoapClient implements VimInvoker {
     this.decodeOptions = { registry: options.registry, propertyTypes: options.propertyTypes };
   }
 
-  async invoke(method: string, writeParams: (w: XmlWriter) => void, returns: ReturnSpec | undefined, options: CallOptions = {}): Promise<unknown> {
+  async invoke(
+    method: string,
+    writeParams: (w: XmlWriter) => void,
+    returns: ReturnSpec | undefined,
+    options: CallOptions = {},
+  ): Promise<unknown> {
     const body = buildRequest(method, writeParams, this.decodeOptions.registry);
     const response = await this.transport.post({
       body,
@@ -86,7 +102,8 @@ export class SoapClient implements VimInvoker {
       signal: options.signal,
       timeout: options.timeout,
     });
-    if (response.status !== 200 && response.status !== 500) throw new HttpStatusError(response.status, method);
+    if (response.status !== 200 && response.status !== 500)
+      throw new HttpStatusError(response.status, method);
     const decoder = new ResponseDecoder(method, returns, this.decodeOptions);
     const source = response.body;
     if (typeof source === "string") decoder.write(source);

@@ -11,7 +11,11 @@ import { VIM_NS, XSD_NS, XSI_NS, XmlWriter } from "../xml/writer.js";
 export const SOAP_ENV_NS = "http://schemas.xmlsoap.org/soap/envelope/";
 
 /** The full request document for `method`; `writeParams` writes the parameters in order. */
-export function buildRequest(method: string, writeParams: (w: XmlWriter) => void, registry: DecodeOptions["registry"]): string {
+export function buildRequest(
+  method: string,
+  writeParams: (w: XmlWriter) => void,
+  registry: DecodeOptions["registry"],
+): string {
   const w = new XmlWriter(registry);
   w.enter(method);
   w.raw(
@@ -45,7 +49,8 @@ export class VimFaultError extends EsxViError {
 }
 
 /** What a response turned out to hold. */
-export type ResponseOutcome = { kind: "result"; value: unknown } | { kind: "fault"; fault: VimFaultError };
+export type ResponseOutcome =
+  { kind: "result"; value: unknown } | { kind: "fault"; fault: VimFaultError };
 
 /**
  * Decodes a response document incrementally: feed chunks with `write`, then `end`.
@@ -54,7 +59,9 @@ export type ResponseOutcome = { kind: "result"; value: unknown } | { kind: "faul
 export class ResponseDecoder {
   private readonly tokenizer: XmlTokenizer;
   private readonly results: unknown[] = [];
-  private fault: { code: string; text: string; detail?: Record<string, unknown>; detailType?: string } | undefined;
+  private fault:
+    | { code: string; text: string; detail?: Record<string, unknown>; detailType?: string }
+    | undefined;
   private sawResponse = false;
 
   constructor(
@@ -65,35 +72,40 @@ export class ResponseDecoder {
     const faultCodec = options.registry.get("MethodFault") as ObjectCodec | undefined;
     const responseName = `${method}Response`;
     const results = this.results;
-    const self = this;
+    const fault = () => this.fault!;
 
     const detail: ContainerHandler = {
-      open(d, _ns, local) {
-        if (faultCodec && !self.fault!.detail) {
+      open: (d, _ns, local) => {
+        if (faultCodec && !fault().detail) {
           // <InvalidLoginFault xsi:type="InvalidLogin">: xsi:type decides; the element name is the fallback.
           const named = local.endsWith("Fault") ? local.slice(0, -5) : local;
-          self.fault!.detailType = named;
+          fault().detailType = named;
           const codec = options.registry.get(named);
           d.expect(codec?.kind === "object" && codec.isFault ? codec : faultCodec);
         } else d.skip();
       },
-      value(value) {
-        self.fault!.detail = value as Record<string, unknown>;
+      value: (value) => {
+        fault().detail = value as Record<string, unknown>;
       },
     };
-    const text = (assign: (t: string) => void): ContainerHandler => ({ open: (d) => d.skip(), text: assign });
-    const fault: ContainerHandler = {
+    const text = (assign: (t: string) => void): ContainerHandler => ({
+      open: (d) => d.skip(),
+      text: assign,
+    });
+    const faultBody: ContainerHandler = {
       open(d, _ns, local) {
-        if (local === "faultcode") d.container(text((t) => (self.fault!.code += t)));
-        else if (local === "faultstring") d.container(text((t) => (self.fault!.text += t)));
+        if (local === "faultcode") d.container(text((t) => (fault().code += t)));
+        else if (local === "faultstring") d.container(text((t) => (fault().text += t)));
         else if (local === "detail") d.container(detail);
         else d.skip();
       },
     };
     const response: ContainerHandler = {
       open(d, _ns, local) {
-        if (local !== "returnval") return d.fail(`unexpected element <${local}> in ${responseName}`, local);
-        if (!returns) return d.fail(`${method} returns nothing, but the response has a value`, local);
+        if (local !== "returnval")
+          return d.fail(`unexpected element <${local}> in ${responseName}`, local);
+        if (!returns)
+          return d.fail(`${method} returns nothing, but the response has a value`, local);
         d.expect(returns.codec);
       },
       value(value) {
@@ -101,12 +113,12 @@ export class ResponseDecoder {
       },
     };
     const body: ContainerHandler = {
-      open(d, ns, local) {
+      open: (d, ns, local) => {
         if (ns === SOAP_ENV_NS && local === "Fault") {
-          self.fault = { code: "", text: "" };
-          d.container(fault);
+          this.fault = { code: "", text: "" };
+          d.container(faultBody);
         } else if (local === responseName) {
-          self.sawResponse = true;
+          this.sawResponse = true;
           d.container(response);
         } else d.fail(`expected <${responseName}> or a SOAP Fault, got <${local}>`, local);
       },
@@ -119,7 +131,8 @@ export class ResponseDecoder {
     };
     const root: ContainerHandler = {
       open(d, ns, local) {
-        if (ns !== SOAP_ENV_NS || local !== "Envelope") d.fail(`expected a SOAP Envelope, got <${local}> (namespace '${ns}')`, local);
+        if (ns !== SOAP_ENV_NS || local !== "Envelope")
+          d.fail(`expected a SOAP Envelope, got <${local}> (namespace '${ns}')`, local);
         d.container(envelope);
       },
     };
@@ -136,24 +149,32 @@ export class ResponseDecoder {
     this.tokenizer.end();
     if (this.fault) {
       const f = this.fault;
-      const faultType = (f.detail?.$type as string | undefined) ?? f.detailType ?? (f.code || "SoapFault");
-      return { kind: "fault", fault: new VimFaultError(faultType, f.detail, f.text.trim(), f.code.trim(), this.method) };
+      const faultType =
+        (f.detail?.$type as string | undefined) ?? f.detailType ?? (f.code || "SoapFault");
+      return {
+        kind: "fault",
+        fault: new VimFaultError(faultType, f.detail, f.text.trim(), f.code.trim(), this.method),
+      };
     }
     const where = `${this.method}Response/returnval`;
-    if (!this.sawResponse) throw new DecodeError(`the response has no <${this.method}Response>`, "Envelope/Body");
+    if (!this.sawResponse)
+      throw new DecodeError(`the response has no <${this.method}Response>`, "Envelope/Body");
     const values = this.results;
     const occurrence = this.returns?.occurrence;
     switch (occurrence) {
       case undefined:
         return { kind: "result", value: undefined };
       case "r":
-        if (values.length !== 1) throw new DecodeError(`expected exactly one value, got ${values.length}`, where);
+        if (values.length !== 1)
+          throw new DecodeError(`expected exactly one value, got ${values.length}`, where);
         return { kind: "result", value: values[0] };
       case "o":
-        if (values.length > 1) throw new DecodeError(`expected at most one value, got ${values.length}`, where);
+        if (values.length > 1)
+          throw new DecodeError(`expected at most one value, got ${values.length}`, where);
         return { kind: "result", value: values[0] };
       case "rl":
-        if (values.length === 0) throw new DecodeError("expected at least one value, got none", where);
+        if (values.length === 0)
+          throw new DecodeError("expected at least one value, got none", where);
         return { kind: "result", value: values };
       case "ol":
         return { kind: "result", value: values };

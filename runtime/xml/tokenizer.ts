@@ -122,7 +122,9 @@ export class XmlTokenizer {
       throw this.error("unexpected end of input inside markup");
     }
     if (this.openNames.length > 0) {
-      throw this.error(`unexpected end of input: <${this.openNames[this.openNames.length - 1]}> is not closed`);
+      throw this.error(
+        `unexpected end of input: <${this.openNames[this.openNames.length - 1]}> is not closed`,
+      );
     }
     if (!this.sawRoot) throw this.error("no root element");
   }
@@ -184,7 +186,12 @@ export class XmlTokenizer {
       line++;
       lineStart = this.consumedChars + i + 1;
     }
-    return new XmlSyntaxError(reason, line, this.consumedChars + upto - lineStart + 1, this.elementPath());
+    return new XmlSyntaxError(
+      reason,
+      line,
+      this.consumedChars + upto - lineStart + 1,
+      this.elementPath(),
+    );
   }
 
   private run(final: boolean): void {
@@ -226,7 +233,8 @@ export class XmlTokenizer {
     let text = buf.slice(start, end);
     if (this.openNames.length === 0) {
       for (let i = 0; i < text.length; i++) {
-        if (!isSpace(text.charCodeAt(i))) throw this.error("text outside the root element", start + i);
+        if (!isSpace(text.charCodeAt(i)))
+          throw this.error("text outside the root element", start + i);
       }
       return;
     }
@@ -248,12 +256,16 @@ export class XmlTokenizer {
         const digits = name.slice(hex ? 2 : 1);
         const valid = hex ? /^[0-9a-fA-F]{1,6}$/.test(digits) : /^[0-9]{1,7}$/.test(digits);
         const cp = valid ? parseInt(digits, hex ? 16 : 10) : -1;
-        if (!valid || !isXmlChar(cp)) throw this.error(`invalid character reference '&${name};'`, offset + amp);
+        if (!valid || !isXmlChar(cp))
+          throw this.error(`invalid character reference '&${name};'`, offset + amp);
         out += String.fromCodePoint(cp);
       } else {
         const ch = PREDEFINED[name];
         if (ch === undefined) {
-          throw this.error(`undefined entity '&${name};' (only the five predefined entities are allowed)`, offset + amp);
+          throw this.error(
+            `undefined entity '&${name};' (only the five predefined entities are allowed)`,
+            offset + amp,
+          );
         }
         out += ch;
       }
@@ -360,21 +372,25 @@ export class XmlTokenizer {
       const attrName = buf.slice(nameStart, i);
       while (i < len && isSpace(buf.charCodeAt(i))) i++;
       if (i >= len) return -1;
-      if (buf.charCodeAt(i) !== Ch.Eq) throw this.error(`expected '=' after attribute '${attrName}'`, i);
+      if (buf.charCodeAt(i) !== Ch.Eq)
+        throw this.error(`expected '=' after attribute '${attrName}'`, i);
       i++;
       while (i < len && isSpace(buf.charCodeAt(i))) i++;
       if (i >= len) return -1;
       const q = buf.charCodeAt(i);
-      if (q !== Ch.Quote && q !== Ch.Apos) throw this.error(`attribute '${attrName}' value must be quoted`, i);
+      if (q !== Ch.Quote && q !== Ch.Apos)
+        throw this.error(`attribute '${attrName}' value must be quoted`, i);
       const close = buf.indexOf(q === Ch.Quote ? '"' : "'", i + 1);
       if (close < 0) return -1;
       let value = buf.slice(i + 1, close);
-      if (value.indexOf("<") >= 0) throw this.error(`'<' in the value of attribute '${attrName}'`, i);
+      if (value.indexOf("<") >= 0)
+        throw this.error(`'<' in the value of attribute '${attrName}'`, i);
       // Attribute-value normalisation: literal whitespace becomes a space; references are kept.
       if (/[\t\n\r]/.test(value)) value = value.replace(/\r\n|[\t\n\r]/g, " ");
       if (value.indexOf("&") >= 0) value = this.decodeEntities(value, i + 1);
       for (let k = 0; k < this.attrCount; k++) {
-        if (this.attrNames[k] === attrName) throw this.error(`duplicate attribute '${attrName}'`, nameStart);
+        if (this.attrNames[k] === attrName)
+          throw this.error(`duplicate attribute '${attrName}'`, nameStart);
       }
       this.attrNames[this.attrCount] = attrName;
       this.attrValues[this.attrCount] = value;

@@ -19,7 +19,10 @@ function check(s: string, path: () => string): void {
   const m = UNREPRESENTABLE.exec(s);
   if (m) {
     const cp = m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
-    throw new EncodeError(`character U+${cp} at offset ${m.index} cannot be represented in XML 1.0`, path());
+    throw new EncodeError(
+      `character U+${cp} at offset ${m.index} cannot be represented in XML 1.0`,
+      path(),
+    );
   }
 }
 
@@ -79,7 +82,9 @@ export class XmlWriter {
   open(name: string, xsiType?: string, attrName?: string, attrValue?: string): void {
     this.out += "<" + name;
     if (xsiType !== undefined) this.out += " " + this.xsiPrefix + ':type="' + xsiType + '"';
-    if (attrName !== undefined) this.out += " " + attrName + '="' + escapeAttribute(attrValue ?? "", () => this.where()) + '"';
+    if (attrName !== undefined)
+      this.out +=
+        " " + attrName + '="' + escapeAttribute(attrValue ?? "", () => this.where()) + '"';
     this.out += ">";
   }
 
