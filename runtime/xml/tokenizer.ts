@@ -238,8 +238,9 @@ export class XmlTokenizer {
       }
       return;
     }
-    if (text.indexOf("&") >= 0) text = this.decodeEntities(text, start);
+    // Line ends are normalised in the raw text only: a CR written as &#13; must survive.
     if (text.indexOf("\r") >= 0) text = text.replace(/\r\n?/g, "\n");
+    if (text.indexOf("&") >= 0) text = this.decodeEntities(text, start);
     this.handler.text(text);
   }
 
