@@ -172,8 +172,9 @@ export class StreamDecoder implements XmlHandler {
         frame.field = field;
         let codec = field.codec;
         let list = false;
-        if (codec.kind === "any" && top.ownerType !== undefined && local === "val") {
-          const typed = this.options.propertyTypes?.lookup(top.ownerType, top.value.name);
+        const propertyName = top.value.name;
+        if (codec.kind === "any" && top.ownerType !== undefined && local === "val" && typeof propertyName === "string") {
+          const typed = this.options.propertyTypes?.lookup(top.ownerType, propertyName);
           if (typed) {
             codec = typed.codec;
             list = typed.list;
@@ -185,7 +186,8 @@ export class StreamDecoder implements XmlHandler {
           PROPERTY_HOLDERS.has(frame.codec!.typeName) &&
           PROPERTY_OWNERS.has(top.codec!.typeName)
         ) {
-          frame.ownerType = top.value.obj?.type;
+          const owner = top.value.obj?.type;
+          frame.ownerType = typeof owner === "string" ? owner : undefined;
         }
         return;
       }

@@ -1,0 +1,273 @@
+import { describe, expect, it } from "vitest";
+import {
+  DecodeError,
+  EncodeError,
+  deserialize,
+  isFileInfo,
+  isSelectionSpec,
+  isTraversalSpec,
+  isType,
+  isVmDiskFileInfo,
+  serialize,
+  type HostDatastoreBrowserSearchResults,
+  type ObjectContent,
+  type PropertyFilterSpec,
+} from "../index.js";
+
+const VIM = 'xmlns="urn:vim25"';
+const XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"';
+const XSD = 'xmlns:xsd="http://www.w3.org/2001/XMLSchema"';
+
+describe("polymorphic dispatch on xsi:type", () => {
+  const results = `<returnval ${VIM} ${XSI}>
+    <datastore type="Datastore">datastore-11</datastore>
+    <folderPath>[datastore1] vm1/</folderPath>
+    <file xsi:type="VmDiskFileInfo"><path>vm1.vmdk</path><fileSize>1048576</fileSize><capacityKb>8388608</capacityKb><controllerType>VirtualLsiLogicController</controllerType></file>
+    <file xsi:type="FolderFileInfo"><path>sub</path></file>
+    <file xsi:type="VmConfigFileInfo"><path>vm1.vmx</path><configVersion>8</configVersion></file>
+    <file xsi:type="TemplateConfigFileInfo"><path>t.vmtx</path><configVersion>10</configVersion></file>
+    <file xsi:type="IsoImageFileInfo"><path>a.iso</path></file>
+    <file><path>plain</path></file>
+  </returnval>`;
+
+  it("decodes FileInfo subtypes inside HostDatastoreBrowserSearchResults", () => {
+    const r = deserialize<HostDatastoreBrowserSearchResults>("HostDatastoreBrowserSearchResults", results);
+    expect(r.file!.map((f) => f.$type)).toEqual([
+      "VmDiskFileInfo",
+      "FolderFileInfo",
+      "VmConfigFileInfo",
+      "TemplateConfigFileInfo",
+      "IsoImageFileInfo",
+      "FileInfo",
+    ]);
+    const disk = r.file![0]!;
+    expect(isVmDiskFileInfo(disk)).toBe(true);
+    if (isVmDiskFileInfo(disk)) {
+      expect(disk.capacityKb).toBe(8388608n);
+      expect(disk.controllerType).toBe("VirtualLsiLogicController");
+    }
+    expect(r.file!.every(isFileInfo)).toBe(true);
+    // The guard honours subtypes (DynamicCast): a TemplateConfigFileInfo is a VmConfigFileInfo.
+    expect(isType("VmConfigFileInfo", r.file![3])).toBe(true);
+    expect(isType("VmConfigFileInfo", r.file![1])).toBe(false);
+    expect(isType("VmDiskFileInfo", r.file![5])).toBe(false);
+  });
+
+  it("writes and reads TraversalSpec inside SelectionSpec lists", () => {
+    const spec: PropertyFilterSpec = {
+      propSet: [{ type: "VirtualMachine", all: false, pathSet: ["name"] }],
+      objectSet: [
+        {
+          obj: { type: "Folder", value: "group-d1" },
+          skip: false,
+          selectSet: [
+            {
+              $type: "TraversalSpec",
+              name: "folderToChildEntity",
+              type: "Folder",
+              path: "childEntity",
+              skip: false,
+              selectSet: [{ name: "folderToChildEntity" }, { $type: "TraversalSpec", name: "dcToVm", type: "Datacenter", path: "vmFolder" }],
+            } as PropertyFilterSpec["objectSet"][0]["selectSet"] extends (infer S)[] | undefined ? S : never,
+          ],
+        },
+      ],
+    };
+    const xml = serialize("PropertyFilterSpec", spec, { elementName: "spec" });
+    expect(xml).toContain('<selectSet xsi:type="TraversalSpec"><name>folderToChildEntity</name><type>Folder</type><path>childEntity</path><skip>false</skip>');
+    // A plain SelectionSpec in a SelectionSpec slot still says its type: the slot is polymorphic.
+    expect(xml).toContain('<selectSet xsi:type="SelectionSpec"><name>folderToChildEntity</name></selectSet>');
+    const back = deserialize<PropertyFilterSpec>("PropertyFilterSpec", xml);
+    const outer = back.objectSet[0]!.selectSet![0]!;
+    expect(isTraversalSpec(outer)).toBe(true);
+    if (isTraversalSpec(outer)) {
+      expect(outer.selectSet!.map((s) => s.$type)).toEqual(["SelectionSpec", "TraversalSpec"]);
+      expect(isSelectionSpec(outer.selectSet![1])).toBe(true);
+    }
+  });
+});
+
+describe("anyType slots", () => {
+  const property = (xsiPrefixDecl: string, prefix: string) => `<DynamicProperty ${VIM} ${xsiPrefixDecl}>
+      <name>datastore</name>
+      <val ${prefix}:type="ArrayOfManagedObjectReference"><ManagedObjectReference type="Datastore">datastore-1</ManagedObjectReference><ManagedObjectReference type="Datastore">datastore-2</ManagedObjectReference></val>
+    </DynamicProperty>`;
+
+  it("decodes ArrayOfManagedObjectReference in DynamicProperty.val", () => {
+    expect(deserialize("DynamicProperty", property(XSI, "xsi"))).toEqual({
+      $type: "DynamicProperty",
+      name: "datastore",
+      val: {
+        $type: "ArrayOfManagedObjectReference",
+        value: [
+          { type: "Datastore", value: "datastore-1" },
+          { type: "Datastore", value: "datastore-2" },
+        ],
+      },
+    });
+  });
+
+  it("decodes ArrayOfString in DynamicProperty.val and writes it back the same way", () => {
+    const xml = `<x ${VIM} ${XSI}><name>n</name><val xsi:type="ArrayOfString"><string>a &amp; b</string><string></string><string>日本</string></val></x>`;
+    const value = deserialize("DynamicProperty", xml);
+    expect(value).toEqual({ $type: "DynamicProperty", name: "n", val: { $type: "ArrayOfString", value: ["a & b", "", "日本"] } });
+    expect(serialize("DynamicProperty", value)).toContain('<val xsi:type="ArrayOfString"><string>a &amp; b</string><string></string><string>日本</string></val>');
+  });
+
+  it("resolves the XSI prefix by namespace: xsi:, vcsim's XMLSchema-instance:, or any other", () => {
+    const expected = deserialize("DynamicProperty", property(XSI, "xsi"));
+    const vcsim = property('xmlns:XMLSchema-instance="http://www.w3.org/2001/XMLSchema-instance"', "XMLSchema-instance");
+    expect(deserialize("DynamicProperty", vcsim)).toEqual(expected);
+    expect(deserialize("DynamicProperty", property('xmlns:q="http://www.w3.org/2001/XMLSchema-instance"', "q"))).toEqual(expected);
+    // A prefix spelled "xsi" but bound elsewhere is not xsi:type.
+    const impostor = property('xmlns:xsi="urn:not-xsi"', "xsi");
+    expect(deserialize<{ val: unknown }>("DynamicProperty", impostor).val).not.toEqual((expected as { val: unknown }).val);
+  });
+
+  it("resolves the xsd: prefix of type values by namespace too", () => {
+    const xml = `<x ${VIM} xmlns:i="http://www.w3.org/2001/XMLSchema-instance" xmlns:s="http://www.w3.org/2001/XMLSchema"><name>n</name><val i:type="s:long">9007199254740993</val></x>`;
+    expect(deserialize<{ val: unknown }>("DynamicProperty", xml).val).toBe(9007199254740993n);
+  });
+
+  it("decodes property values with their schema types inside ObjectContent", () => {
+    const xml = `<objects ${VIM} ${XSI} ${XSD}>
+      <obj type="VirtualMachine">vm-42</obj>
+      <propSet><name>datastore</name><val xsi:type="ArrayOfManagedObjectReference"><ManagedObjectReference type="Datastore">ds-1</ManagedObjectReference></val></propSet>
+      <propSet><name>runtime.powerState</name><val xsi:type="VirtualMachinePowerState">poweredOn</val></propSet>
+      <propSet><name>config.hardware.numCPU</name><val xsi:type="xsd:int">2</val></propSet>
+      <propSet><name>summary.quickStats.overallCpuUsage</name><val xsi:type="xsd:int">17</val></propSet>
+      <propSet><name>customField.unknownToSchema</name><val xsi:type="xsd:short">3</val></propSet>
+    </objects>`;
+    const oc = deserialize<ObjectContent>("ObjectContent", xml);
+    expect(Object.fromEntries(oc.propSet!.map((p) => [p.name, p.val]))).toEqual({
+      datastore: [{ type: "Datastore", value: "ds-1" }],
+      "runtime.powerState": "poweredOn",
+      "config.hardware.numCPU": 2,
+      "summary.quickStats.overallCpuUsage": 17,
+      // A path the schema cannot type falls back to anyType decoding, which keeps the wire type.
+      "customField.unknownToSchema": { $type: "xsd:short", value: 3 },
+    });
+  });
+});
+
+describe("strings", () => {
+  it("escape XML specials and keep non-ASCII text exactly", () => {
+    const text = `<tag attr="v"> & 'apos' ]]> Ünïcödé 日本語 😀 \t tab \r\n crlf \r cr`;
+    const xml = serialize("String", text, { elementName: "s" });
+    expect(xml).toBe(
+      `<s xmlns="urn:vim25" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">` +
+        `&lt;tag attr="v"&gt; &amp; 'apos' ]]&gt; Ünïcödé 日本語 😀 \t tab &#13;\n crlf &#13; cr</s>`,
+    );
+    expect(deserialize("String", xml)).toBe(text);
+    expect(deserialize("String", new TextEncoder().encode(xml))).toBe(text);
+  });
+
+  it("escape the type attribute of references", () => {
+    const xml = serialize("ManagedObjectReference", { type: 'a"<&>\n', value: "v&1" }, { elementName: "r" });
+    expect(xml).toContain('type="a&quot;&lt;&amp;&gt;&#10;">v&amp;1</r>');
+    expect(deserialize("ManagedObjectReference", xml)).toEqual({ type: 'a"<&>\n', value: "v&1" });
+  });
+
+  it("refuse characters XML 1.0 cannot carry, naming where", () => {
+    expect(() => serialize("AboutInfo", aboutInfo({ name: "bad\u0001" }))).toThrow(EncodeError);
+    expect(() => serialize("AboutInfo", aboutInfo({ name: "bad\u0001" }))).toThrow(/AboutInfo\.name: character U\+0001/);
+    expect(() => serialize("String", "lone \ud800 surrogate")).toThrow(/U\+D800/);
+  });
+});
+
+function aboutInfo(over: Record<string, unknown> = {}) {
+  return {
+    name: "VMware ESXi",
+    fullName: "VMware ESXi 5.5.0",
+    vendor: "VMware, Inc.",
+    version: "5.5.0",
+    build: "1",
+    osType: "vmnix-x86",
+    productLineId: "embeddedEsx",
+    apiType: "HostAgent",
+    apiVersion: "5.5",
+    ...over,
+  };
+}
+
+describe("numbers", () => {
+  it("keep Long 9007199254740993 exact both ways", () => {
+    const xml = `<x ${VIM}><key>1</key><fileSize>9007199254740993</fileSize><path>p</path></x>`;
+    expect(deserialize<{ fileSize: bigint }>("FileInfo", xml).fileSize).toBe(9007199254740993n);
+    expect(serialize("Long", 9007199254740993n, { elementName: "l" })).toContain(">9007199254740993</l>");
+    expect(deserialize("Long", serialize("Long", -(2n ** 63n)))).toBe(-(2n ** 63n));
+  });
+
+  it("refuse a number that would lose precision as a Long, and out-of-range values", () => {
+    expect(() => serialize("Long", 9007199254740993)).toThrow(/not a safe integer: pass a bigint/);
+    expect(() => serialize("Long", 2n ** 63n)).toThrow(/out of range for long/);
+    expect(() => serialize("Int", 2147483648)).toThrow(/out of range for int/);
+    expect(() => serialize("Int", 1.5)).toThrow(/expected an integer/);
+    expect(() => deserialize("Short", `<x ${VIM}>40000</x>`)).toThrow(/out of range for short/);
+    expect(() => deserialize("Int", `<x ${VIM}>0x10</x>`)).toThrow(DecodeError);
+    expect(() => deserialize("Long", `<x ${VIM}>1e3</x>`)).toThrow(/is not a long/);
+  });
+
+  it("read booleans, floats and dates as XML Schema writes them", () => {
+    expect(deserialize("Boolean", `<x ${VIM}>1</x>`)).toBe(true);
+    expect(deserialize("Boolean", `<x ${VIM}> false </x>`)).toBe(false);
+    expect(() => deserialize("Boolean", `<x ${VIM}>yes</x>`)).toThrow(/not a boolean/);
+    expect(deserialize("Double", `<x ${VIM}>-INF</x>`)).toBe(-Infinity);
+    expect(deserialize("Float", `<x ${VIM}>1.5E2</x>`)).toBe(150);
+    expect(deserialize<Date>("DateTime", `<x ${VIM}>2013-08-20T13:45:01.123456+02:00</x>`).toISOString()).toBe("2013-08-20T11:45:01.123Z");
+    // No zone means UTC (as libvirt reads it), not local time.
+    expect(deserialize<Date>("DateTime", `<x ${VIM}>2013-08-20T13:45:01</x>`).toISOString()).toBe("2013-08-20T13:45:01.000Z");
+    expect(() => deserialize("DateTime", `<x ${VIM}>2013-13-20T13:45:01Z</x>`)).toThrow(/not a valid date/);
+    expect(deserialize("Binary", `<x ${VIM}>AP8K\n</x>`)).toEqual(new Uint8Array([0, 255, 10]));
+  });
+});
+
+describe("decode errors and forward compatibility", () => {
+  it("names the element path of a missing required member", () => {
+    const xml = `<returnval ${VIM}><key>k</key><userName>u</userName><fullName>f</fullName><lastActiveTime>2020-01-01T00:00:00Z</lastActiveTime><locale>en</locale><messageLocale>en</messageLocale></returnval>`;
+    expect(() => deserialize("UserSession", xml)).toThrow(DecodeError);
+    expect(() => deserialize("UserSession", xml)).toThrow("cannot decode returnval: required element <loginTime> of UserSession is missing");
+    const nested = `<r ${VIM}><obj type="VirtualMachine">vm-1</obj><propSet><val>x</val></propSet></r>`;
+    expect(() => deserialize("ObjectContent", nested)).toThrow("cannot decode r/propSet: required element <name> of DynamicProperty is missing");
+  });
+
+  it("names the element path of a bad value", () => {
+    const xml = `<r ${VIM}><key type="VirtualMachine">vm-1</key><startOrder>first</startOrder><startDelay>1</startDelay><startAction>a</startAction><stopDelay>1</stopDelay><stopAction>s</stopAction><waitForHeartbeat>yes</waitForHeartbeat></r>`;
+    expect(() => deserialize("AutoStartPowerInfo", xml)).toThrow("cannot decode r/startOrder: 'first' is not an int");
+  });
+
+  it("skips elements the schema does not know", () => {
+    const xml = `<r ${VIM}><key>k</key><newerField><deep>1</deep></newerField><userName>u</userName><fullName>f</fullName><loginTime>2020-01-01T00:00:00Z</loginTime><lastActiveTime>2020-01-01T00:00:00Z</lastActiveTime><locale>en</locale><messageLocale>en</messageLocale></r>`;
+    expect(deserialize<{ userName: string }>("UserSession", xml).userName).toBe("u");
+  });
+
+  it("keeps an unknown xsi:type as an untyped record, never as the declared type, and writes it back", () => {
+    const xml = `<r ${VIM} ${XSI}><datastore type="Datastore">d</datastore><folderPath>[d]</folderPath>
+      <file xsi:type="NvdimmFileInfo"><path>x.nvdimm</path><fileSize>5</fileSize><extra><a>1</a><a>2</a></extra></file></r>`;
+    const r = deserialize<HostDatastoreBrowserSearchResults>("HostDatastoreBrowserSearchResults", xml);
+    const file = r.file![0]!;
+    expect(file).toEqual({ $type: "NvdimmFileInfo", path: "x.nvdimm", fileSize: "5", extra: { a: ["1", "2"] } });
+    expect(isFileInfo(file)).toBe(false);
+    const again = serialize("HostDatastoreBrowserSearchResults", r);
+    expect(again).toContain('<file xsi:type="NvdimmFileInfo"><path>x.nvdimm</path><fileSize>5</fileSize><extra><a>1</a><a>2</a></extra></file>');
+    expect(deserialize("HostDatastoreBrowserSearchResults", again)).toEqual(r);
+  });
+
+  it("keeps enum values a newer server sends; refuses unknown ones on the way out", () => {
+    expect(deserialize("VirtualMachinePowerState", `<x ${VIM}>poweredHalfway</x>`)).toBe("poweredHalfway");
+    expect(() => serialize("VirtualMachinePowerState", "poweredOnn")).toThrow(
+      "the string \"poweredOnn\" is not a VirtualMachinePowerState (one of: poweredOff, poweredOn, suspended)",
+    );
+  });
+
+  it("refuses values of the wrong shape, naming the member", () => {
+    expect(() => serialize("AboutInfo", aboutInfo({ version: undefined }))).toThrow("cannot serialize AboutInfo.version: required member 'version' is missing");
+    expect(() => serialize("PropertySpec", { type: "VirtualMachine", pathSet: "name" })).toThrow("cannot serialize PropertySpec.pathSet: expected an array");
+    expect(() => serialize("PropertyFilterSpec", { propSet: [], objectSet: [{ obj: { type: "Folder", value: "f" } }] })).toThrow(
+      "cannot serialize PropertyFilterSpec.propSet: required list 'propSet' is empty",
+    );
+    expect(() => serialize("HostDatastoreBrowserSearchResults", { datastore: { type: "Datastore", value: "d" }, file: [{ $type: "TaskInfo" }] })).toThrow(
+      "'TaskInfo' is not FileInfo or one of its subtypes",
+    );
+  });
+});

@@ -1,0 +1,166 @@
+import { describe, expect, it } from "vitest";
+import { DecodeError, XmlSyntaxError, XmlTokenizer, deserialize, serialize, type XmlHandler } from "../index.js";
+import { compileSchema, readSchemaDir } from "../generator/load.js";
+import { SampleFactory } from "./support/samples.js";
+
+type Event = ["open", string, string, Record<string, string>] | ["text", string] | ["close"];
+
+/** Tokenize, merging adjacent text events (their split depends on chunking). */
+function events(chunks: Array<string | Uint8Array>, attrs: Array<[string, string]> = []): Event[] {
+  const out: Event[] = [];
+  const handler: XmlHandler = {
+    openElement(ns, local, t) {
+      const a: Record<string, string> = {};
+      for (const [ans, alocal] of attrs) {
+        const v = t.attribute(ans, alocal);
+        if (v !== undefined) a[`{${ans}}${alocal}`] = v;
+      }
+      out.push(["open", ns, local, a]);
+    },
+    text(text) {
+      const last = out[out.length - 1];
+      if (last?.[0] === "text") last[1] += text;
+      else out.push(["text", text]);
+    },
+    closeElement() {
+      out.push(["close"]);
+    },
+  };
+  const t = new XmlTokenizer(handler);
+  for (const c of chunks) t.write(c);
+  t.end();
+  return out;
+}
+
+function syntaxError(xml: string): XmlSyntaxError {
+  try {
+    events([xml]);
+  } catch (e) {
+    if (e instanceof XmlSyntaxError) return e;
+    throw e;
+  }
+  throw new Error("no error");
+}
+
+describe("XmlTokenizer", () => {
+  it("decodes the predefined entities, character references and CDATA", () => {
+    expect(events(['<a>&lt;&gt;&amp;&quot;&apos; &#65;&#x42;&#x1F600; <![CDATA[<raw> & ]]]]><!-- c --></a>'])).toEqual([
+      ["open", "", "a", {}],
+      ["text", "<>&\"' AB😀 <raw> & ]]"],
+      ["close"],
+    ]);
+  });
+
+  it("skips the XML declaration, comments, processing instructions and a BOM", () => {
+    expect(events(['\uFEFF<?xml version="1.0" encoding="UTF-8"?>\n<!-- hi --><?pi x?><a/>\n'])).toEqual([["open", "", "a", {}], ["close"]]);
+  });
+
+  it("resolves namespaces: default, prefixed, redeclared and scoped", () => {
+    const xml = '<s:E xmlns:s="urn:s" xmlns="urn:d"><B><s:C xmlns:s="urn:t"/></B><s:D/><x:F xmlns:x="urn:d" xmlns=""><G/></x:F></s:E>';
+    expect(events([xml]).filter((e) => e[0] === "open").map((e) => `${e[1]} ${e[2]}`)).toEqual([
+      "urn:s E",
+      "urn:d B",
+      "urn:t C",
+      "urn:s D",
+      "urn:d F",
+      " G",
+    ]);
+  });
+
+  it("gives attributes by namespace; unprefixed attributes have none", () => {
+    const xml = '<a xmlns="urn:d" xmlns:i="urn:i" type="t1" i:type="t2" other="&lt;x&gt;&#10;"/>';
+    expect(events([xml], [["", "type"], ["urn:i", "type"], ["urn:d", "type"], ["", "other"]])).toEqual([
+      ["open", "urn:d", "a", { "{}type": "t1", "{urn:i}type": "t2", "{}other": "<x>\n" }],
+      ["close"],
+    ]);
+  });
+
+  it("normalises line ends in text and whitespace in attributes", () => {
+    expect(events(['<a b="x\ty\r\nz">1\r\n2\r3&#13;</a>'], [["", "b"]])).toEqual([
+      ["open", "", "a", { "{}b": "x y z" }],
+      ["text", "1\n2\n3\r"],
+      ["close"],
+    ]);
+  });
+
+  it("gives the same events whatever the chunking, with UTF-8 split inside characters", () => {
+    const xml = '<?xml version="1.0"?><r xmlns="urn:vim25"><s a="é&amp;日">Über 日本 😀 &amp; &#x65E5;<![CDATA[ü]]></s><!-- 😀 --><t/></r>';
+    const bytes = new TextEncoder().encode(xml);
+    const whole = events([bytes]);
+    const oneByOne = events([...bytes].map((b) => new Uint8Array([b])), [["", "a"]]);
+    expect(events([bytes], [["", "a"]])).toEqual(oneByOne);
+    for (const size of [2, 3, 5, 7, 13]) {
+      const chunks: Uint8Array[] = [];
+      for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
+      expect(events(chunks)).toEqual(whole);
+    }
+  });
+
+  it("refuses a DOCTYPE, so no entity can be declared or expanded", () => {
+    const bomb = '<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><lolz>&lol2;</lolz>';
+    expect(syntaxError(bomb).message).toBe(
+      "XML syntax error at line 1, column 1: DOCTYPE is not allowed (entity declarations are refused)",
+    );
+    expect(syntaxError("<a>&ext;</a>").reason).toBe("undefined entity '&ext;' (only the five predefined entities are allowed)");
+  });
+
+  it.each([
+    ["<a><b></a>", "end tag </a> does not match <b>", 1, 7, "a/b"],
+    ["<a>\n  <b>\n</a>", "end tag </a> does not match <b>", 3, 1, "a/b"],
+    ["<a>", "unexpected end of input: <a> is not closed", 1, 4, "a"],
+    ["<a/><b/>", "more than one root element", 1, 5, ""],
+    ["<a/>text", "text outside the root element", 1, 5, ""],
+    ["<a>&#0;</a>", "invalid character reference '&#0;'", 1, 4, "a"],
+    ['<a b="1" b="2"/>', "duplicate attribute 'b'", 1, 10, ""],
+    ["<a b=1/>", "attribute 'b' value must be quoted", 1, 6, ""],
+    ["<p:a/>", "undeclared namespace prefix 'p'", 1, 1, "p:a"],
+    ["<a>&amp</a>", "unterminated entity reference", 1, 4, "a"],
+    ["", "no root element", 1, 1, ""],
+  ])("reports %j as a syntax error with its position", (xml, reason, line, column, path) => {
+    const e = syntaxError(xml);
+    expect([e.reason, e.line, e.column, e.elementPath]).toEqual([reason, line, column, path]);
+  });
+
+  it("reports invalid UTF-8", () => {
+    const t = new XmlTokenizer({ openElement() {}, text() {}, closeElement() {} });
+    expect(() => t.write(new Uint8Array([0x3c, 0x61, 0x3e, 0xff]))).toThrow(/invalid UTF-8/);
+  });
+});
+
+describe("malformed input never crashes or hangs the decoder", () => {
+  const ir = compileSchema(readSchemaDir("schema"));
+  const samples = new SampleFactory(ir);
+  const documents = ["HostDatastoreBrowserSearchResults", "TaskInfo", "ObjectContent", "VirtualMachineSummary", "PropertyFilterSpec"].map(
+    (name) => [name, serialize(name, samples.object(name))] as const,
+  );
+
+  it("throws only XmlSyntaxError or DecodeError on 3,000 random corruptions", () => {
+    let seed = 12345;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const pieces = ["<", ">", "/", "&", ";", '"', "=", "<x>", "</x>", "&#", "]]>", "<![CDATA[", "xsi:type=\"Nope\"", "\u0000", "😀", " "];
+    let failures = 0;
+    let decoded = 0;
+    for (let i = 0; i < 3000; i++) {
+      const [name, xml] = documents[i % documents.length]!;
+      const at = random(xml.length);
+      const mutated =
+        i % 3 === 0
+          ? xml.slice(0, at) + pieces[random(pieces.length)] + xml.slice(at)
+          : i % 3 === 1
+            ? xml.slice(0, at) + xml.slice(at + 1 + random(20))
+            : xml.slice(0, at);
+      try {
+        deserialize(name, mutated);
+        decoded++;
+      } catch (e) {
+        if (!(e instanceof XmlSyntaxError || e instanceof DecodeError)) throw new Error(`untyped failure on ${JSON.stringify(mutated)}`, { cause: e });
+        failures++;
+      }
+    }
+    expect(failures + decoded).toBe(3000);
+    expect(failures).toBeGreaterThan(2000);
+  });
+});
