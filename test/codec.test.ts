@@ -31,7 +31,10 @@ describe("polymorphic dispatch on xsi:type", () => {
   </returnval>`;
 
   it("decodes FileInfo subtypes inside HostDatastoreBrowserSearchResults", () => {
-    const r = deserialize<HostDatastoreBrowserSearchResults>("HostDatastoreBrowserSearchResults", results);
+    const r = deserialize<HostDatastoreBrowserSearchResults>(
+      "HostDatastoreBrowserSearchResults",
+      results,
+    );
     expect(r.file!.map((f) => f.$type)).toEqual([
       "VmDiskFileInfo",
       "FolderFileInfo",
@@ -67,16 +70,25 @@ describe("polymorphic dispatch on xsi:type", () => {
               type: "Folder",
               path: "childEntity",
               skip: false,
-              selectSet: [{ name: "folderToChildEntity" }, { $type: "TraversalSpec", name: "dcToVm", type: "Datacenter", path: "vmFolder" }],
-            } as PropertyFilterSpec["objectSet"][0]["selectSet"] extends (infer S)[] | undefined ? S : never,
+              selectSet: [
+                { name: "folderToChildEntity" },
+                { $type: "TraversalSpec", name: "dcToVm", type: "Datacenter", path: "vmFolder" },
+              ],
+            } as PropertyFilterSpec["objectSet"][0]["selectSet"] extends (infer S)[] | undefined
+              ? S
+              : never,
           ],
         },
       ],
     };
     const xml = serialize("PropertyFilterSpec", spec, { elementName: "spec" });
-    expect(xml).toContain('<selectSet xsi:type="TraversalSpec"><name>folderToChildEntity</name><type>Folder</type><path>childEntity</path><skip>false</skip>');
+    expect(xml).toContain(
+      '<selectSet xsi:type="TraversalSpec"><name>folderToChildEntity</name><type>Folder</type><path>childEntity</path><skip>false</skip>',
+    );
     // A plain SelectionSpec in a SelectionSpec slot still says its type: the slot is polymorphic.
-    expect(xml).toContain('<selectSet xsi:type="SelectionSpec"><name>folderToChildEntity</name></selectSet>');
+    expect(xml).toContain(
+      '<selectSet xsi:type="SelectionSpec"><name>folderToChildEntity</name></selectSet>',
+    );
     const back = deserialize<PropertyFilterSpec>("PropertyFilterSpec", xml);
     const outer = back.objectSet[0]!.selectSet![0]!;
     expect(isTraversalSpec(outer)).toBe(true);
@@ -88,7 +100,10 @@ describe("polymorphic dispatch on xsi:type", () => {
 });
 
 describe("anyType slots", () => {
-  const property = (xsiPrefixDecl: string, prefix: string) => `<DynamicProperty ${VIM} ${xsiPrefixDecl}>
+  const property = (
+    xsiPrefixDecl: string,
+    prefix: string,
+  ) => `<DynamicProperty ${VIM} ${xsiPrefixDecl}>
       <name>datastore</name>
       <val ${prefix}:type="ArrayOfManagedObjectReference"><ManagedObjectReference type="Datastore">datastore-1</ManagedObjectReference><ManagedObjectReference type="Datastore">datastore-2</ManagedObjectReference></val>
     </DynamicProperty>`;
@@ -110,18 +125,34 @@ describe("anyType slots", () => {
   it("decodes ArrayOfString in DynamicProperty.val and writes it back the same way", () => {
     const xml = `<x ${VIM} ${XSI}><name>n</name><val xsi:type="ArrayOfString"><string>a &amp; b</string><string></string><string>日本</string></val></x>`;
     const value = deserialize("DynamicProperty", xml);
-    expect(value).toEqual({ $type: "DynamicProperty", name: "n", val: { $type: "ArrayOfString", value: ["a & b", "", "日本"] } });
-    expect(serialize("DynamicProperty", value)).toContain('<val xsi:type="ArrayOfString"><string>a &amp; b</string><string></string><string>日本</string></val>');
+    expect(value).toEqual({
+      $type: "DynamicProperty",
+      name: "n",
+      val: { $type: "ArrayOfString", value: ["a & b", "", "日本"] },
+    });
+    expect(serialize("DynamicProperty", value)).toContain(
+      '<val xsi:type="ArrayOfString"><string>a &amp; b</string><string></string><string>日本</string></val>',
+    );
   });
 
   it("resolves the XSI prefix by namespace: xsi:, vcsim's XMLSchema-instance:, or any other", () => {
     const expected = deserialize("DynamicProperty", property(XSI, "xsi"));
-    const vcsim = property('xmlns:XMLSchema-instance="http://www.w3.org/2001/XMLSchema-instance"', "XMLSchema-instance");
+    const vcsim = property(
+      'xmlns:XMLSchema-instance="http://www.w3.org/2001/XMLSchema-instance"',
+      "XMLSchema-instance",
+    );
     expect(deserialize("DynamicProperty", vcsim)).toEqual(expected);
-    expect(deserialize("DynamicProperty", property('xmlns:q="http://www.w3.org/2001/XMLSchema-instance"', "q"))).toEqual(expected);
+    expect(
+      deserialize(
+        "DynamicProperty",
+        property('xmlns:q="http://www.w3.org/2001/XMLSchema-instance"', "q"),
+      ),
+    ).toEqual(expected);
     // A prefix spelled "xsi" but bound elsewhere is not xsi:type.
     const impostor = property('xmlns:xsi="urn:not-xsi"', "xsi");
-    expect(deserialize<{ val: unknown }>("DynamicProperty", impostor).val).not.toEqual((expected as { val: unknown }).val);
+    expect(deserialize<{ val: unknown }>("DynamicProperty", impostor).val).not.toEqual(
+      (expected as { val: unknown }).val,
+    );
   });
 
   it("resolves the xsd: prefix of type values by namespace too", () => {
@@ -163,14 +194,20 @@ describe("strings", () => {
   });
 
   it("escape the type attribute of references", () => {
-    const xml = serialize("ManagedObjectReference", { type: 'a"<&>\n', value: "v&1" }, { elementName: "r" });
+    const xml = serialize(
+      "ManagedObjectReference",
+      { type: 'a"<&>\n', value: "v&1" },
+      { elementName: "r" },
+    );
     expect(xml).toContain('type="a&quot;&lt;&amp;&gt;&#10;">v&amp;1</r>');
     expect(deserialize("ManagedObjectReference", xml)).toEqual({ type: 'a"<&>\n', value: "v&1" });
   });
 
   it("refuse characters XML 1.0 cannot carry, naming where", () => {
     expect(() => serialize("AboutInfo", aboutInfo({ name: "bad\u0001" }))).toThrow(EncodeError);
-    expect(() => serialize("AboutInfo", aboutInfo({ name: "bad\u0001" }))).toThrow(/AboutInfo\.name: character U\+0001/);
+    expect(() => serialize("AboutInfo", aboutInfo({ name: "bad\u0001" }))).toThrow(
+      /AboutInfo\.name: character U\+0001/,
+    );
     expect(() => serialize("String", "lone \ud800 surrogate")).toThrow(/U\+D800/);
   });
 });
@@ -194,11 +231,14 @@ describe("numbers", () => {
   it("keep Long 9007199254740993 exact both ways", () => {
     const xml = `<x ${VIM}><key>1</key><fileSize>9007199254740993</fileSize><path>p</path></x>`;
     expect(deserialize<{ fileSize: bigint }>("FileInfo", xml).fileSize).toBe(9007199254740993n);
-    expect(serialize("Long", 9007199254740993n, { elementName: "l" })).toContain(">9007199254740993</l>");
+    expect(serialize("Long", 9007199254740993n, { elementName: "l" })).toContain(
+      ">9007199254740993</l>",
+    );
     expect(deserialize("Long", serialize("Long", -(2n ** 63n)))).toBe(-(2n ** 63n));
   });
 
   it("refuse a number that would lose precision as a Long, and out-of-range values", () => {
+    // eslint-disable-next-line no-loss-of-precision -- the point: this number is already rounded
     expect(() => serialize("Long", 9007199254740993)).toThrow(/not a safe integer: pass a bigint/);
     expect(() => serialize("Long", 2n ** 63n)).toThrow(/out of range for long/);
     expect(() => serialize("Int", 2147483648)).toThrow(/out of range for int/);
@@ -214,10 +254,16 @@ describe("numbers", () => {
     expect(() => deserialize("Boolean", `<x ${VIM}>yes</x>`)).toThrow(/not a boolean/);
     expect(deserialize("Double", `<x ${VIM}>-INF</x>`)).toBe(-Infinity);
     expect(deserialize("Float", `<x ${VIM}>1.5E2</x>`)).toBe(150);
-    expect(deserialize<Date>("DateTime", `<x ${VIM}>2013-08-20T13:45:01.123456+02:00</x>`).toISOString()).toBe("2013-08-20T11:45:01.123Z");
+    expect(
+      deserialize<Date>("DateTime", `<x ${VIM}>2013-08-20T13:45:01.123456+02:00</x>`).toISOString(),
+    ).toBe("2013-08-20T11:45:01.123Z");
     // No zone means UTC (as libvirt reads it), not local time.
-    expect(deserialize<Date>("DateTime", `<x ${VIM}>2013-08-20T13:45:01</x>`).toISOString()).toBe("2013-08-20T13:45:01.000Z");
-    expect(() => deserialize("DateTime", `<x ${VIM}>2013-13-20T13:45:01Z</x>`)).toThrow(/not a valid date/);
+    expect(deserialize<Date>("DateTime", `<x ${VIM}>2013-08-20T13:45:01</x>`).toISOString()).toBe(
+      "2013-08-20T13:45:01.000Z",
+    );
+    expect(() => deserialize("DateTime", `<x ${VIM}>2013-13-20T13:45:01Z</x>`)).toThrow(
+      /not a valid date/,
+    );
     expect(deserialize("Binary", `<x ${VIM}>AP8K\n</x>`)).toEqual(new Uint8Array([0, 255, 10]));
   });
 });
@@ -226,14 +272,20 @@ describe("decode errors and forward compatibility", () => {
   it("names the element path of a missing required member", () => {
     const xml = `<returnval ${VIM}><key>k</key><userName>u</userName><fullName>f</fullName><lastActiveTime>2020-01-01T00:00:00Z</lastActiveTime><locale>en</locale><messageLocale>en</messageLocale></returnval>`;
     expect(() => deserialize("UserSession", xml)).toThrow(DecodeError);
-    expect(() => deserialize("UserSession", xml)).toThrow("cannot decode returnval: required element <loginTime> of UserSession is missing");
+    expect(() => deserialize("UserSession", xml)).toThrow(
+      "cannot decode returnval: required element <loginTime> of UserSession is missing",
+    );
     const nested = `<r ${VIM}><obj type="VirtualMachine">vm-1</obj><propSet><val>x</val></propSet></r>`;
-    expect(() => deserialize("ObjectContent", nested)).toThrow("cannot decode r/propSet: required element <name> of DynamicProperty is missing");
+    expect(() => deserialize("ObjectContent", nested)).toThrow(
+      "cannot decode r/propSet: required element <name> of DynamicProperty is missing",
+    );
   });
 
   it("names the element path of a bad value", () => {
     const xml = `<r ${VIM}><key type="VirtualMachine">vm-1</key><startOrder>first</startOrder><startDelay>1</startDelay><startAction>a</startAction><stopDelay>1</stopDelay><stopAction>s</stopAction><waitForHeartbeat>yes</waitForHeartbeat></r>`;
-    expect(() => deserialize("AutoStartPowerInfo", xml)).toThrow("cannot decode r/startOrder: 'first' is not an int");
+    expect(() => deserialize("AutoStartPowerInfo", xml)).toThrow(
+      "cannot decode r/startOrder: 'first' is not an int",
+    );
   });
 
   it("skips elements the schema does not know", () => {
@@ -244,30 +296,52 @@ describe("decode errors and forward compatibility", () => {
   it("keeps an unknown xsi:type as an untyped record, never as the declared type, and writes it back", () => {
     const xml = `<r ${VIM} ${XSI}><datastore type="Datastore">d</datastore><folderPath>[d]</folderPath>
       <file xsi:type="NvdimmFileInfo"><path>x.nvdimm</path><fileSize>5</fileSize><extra><a>1</a><a>2</a></extra></file></r>`;
-    const r = deserialize<HostDatastoreBrowserSearchResults>("HostDatastoreBrowserSearchResults", xml);
+    const r = deserialize<HostDatastoreBrowserSearchResults>(
+      "HostDatastoreBrowserSearchResults",
+      xml,
+    );
     const file = r.file![0]!;
-    expect(file).toEqual({ $type: "NvdimmFileInfo", path: "x.nvdimm", fileSize: "5", extra: { a: ["1", "2"] } });
+    expect(file).toEqual({
+      $type: "NvdimmFileInfo",
+      path: "x.nvdimm",
+      fileSize: "5",
+      extra: { a: ["1", "2"] },
+    });
     expect(isFileInfo(file)).toBe(false);
     const again = serialize("HostDatastoreBrowserSearchResults", r);
-    expect(again).toContain('<file xsi:type="NvdimmFileInfo"><path>x.nvdimm</path><fileSize>5</fileSize><extra><a>1</a><a>2</a></extra></file>');
+    expect(again).toContain(
+      '<file xsi:type="NvdimmFileInfo"><path>x.nvdimm</path><fileSize>5</fileSize><extra><a>1</a><a>2</a></extra></file>',
+    );
     expect(deserialize("HostDatastoreBrowserSearchResults", again)).toEqual(r);
   });
 
   it("keeps enum values a newer server sends; refuses unknown ones on the way out", () => {
-    expect(deserialize("VirtualMachinePowerState", `<x ${VIM}>poweredHalfway</x>`)).toBe("poweredHalfway");
+    expect(deserialize("VirtualMachinePowerState", `<x ${VIM}>poweredHalfway</x>`)).toBe(
+      "poweredHalfway",
+    );
     expect(() => serialize("VirtualMachinePowerState", "poweredOnn")).toThrow(
-      "the string \"poweredOnn\" is not a VirtualMachinePowerState (one of: poweredOff, poweredOn, suspended)",
+      'the string "poweredOnn" is not a VirtualMachinePowerState (one of: poweredOff, poweredOn, suspended)',
     );
   });
 
   it("refuses values of the wrong shape, naming the member", () => {
-    expect(() => serialize("AboutInfo", aboutInfo({ version: undefined }))).toThrow("cannot serialize AboutInfo.version: required member 'version' is missing");
-    expect(() => serialize("PropertySpec", { type: "VirtualMachine", pathSet: "name" })).toThrow("cannot serialize PropertySpec.pathSet: expected an array");
-    expect(() => serialize("PropertyFilterSpec", { propSet: [], objectSet: [{ obj: { type: "Folder", value: "f" } }] })).toThrow(
-      "cannot serialize PropertyFilterSpec.propSet: required list 'propSet' is empty",
+    expect(() => serialize("AboutInfo", aboutInfo({ version: undefined }))).toThrow(
+      "cannot serialize AboutInfo.version: required member 'version' is missing",
     );
-    expect(() => serialize("HostDatastoreBrowserSearchResults", { datastore: { type: "Datastore", value: "d" }, file: [{ $type: "TaskInfo" }] })).toThrow(
-      "'TaskInfo' is not FileInfo or one of its subtypes",
+    expect(() => serialize("PropertySpec", { type: "VirtualMachine", pathSet: "name" })).toThrow(
+      "cannot serialize PropertySpec.pathSet: expected an array",
     );
+    expect(() =>
+      serialize("PropertyFilterSpec", {
+        propSet: [],
+        objectSet: [{ obj: { type: "Folder", value: "f" } }],
+      }),
+    ).toThrow("cannot serialize PropertyFilterSpec.propSet: required list 'propSet' is empty");
+    expect(() =>
+      serialize("HostDatastoreBrowserSearchResults", {
+        datastore: { type: "Datastore", value: "d" },
+        file: [{ $type: "TaskInfo" }],
+      }),
+    ).toThrow("'TaskInfo' is not FileInfo or one of its subtypes");
   });
 });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { DecodeError, XmlSyntaxError, XmlTokenizer, deserialize, serialize, type XmlHandler } from "../index.js";
+import {
+  DecodeError,
+  XmlSyntaxError,
+  XmlTokenizer,
+  deserialize,
+  serialize,
+  type XmlHandler,
+} from "../index.js";
 import { compileSchema, readSchemaDir } from "../generator/load.js";
 import { SampleFactory } from "./support/samples.js";
 
@@ -44,32 +51,42 @@ function syntaxError(xml: string): XmlSyntaxError {
 
 describe("XmlTokenizer", () => {
   it("decodes the predefined entities, character references and CDATA", () => {
-    expect(events(['<a>&lt;&gt;&amp;&quot;&apos; &#65;&#x42;&#x1F600; <![CDATA[<raw> & ]]]]><!-- c --></a>'])).toEqual([
-      ["open", "", "a", {}],
-      ["text", "<>&\"' AB😀 <raw> & ]]"],
-      ["close"],
-    ]);
+    expect(
+      events([
+        "<a>&lt;&gt;&amp;&quot;&apos; &#65;&#x42;&#x1F600; <![CDATA[<raw> & ]]]]><!-- c --></a>",
+      ]),
+    ).toEqual([["open", "", "a", {}], ["text", "<>&\"' AB😀 <raw> & ]]"], ["close"]]);
   });
 
   it("skips the XML declaration, comments, processing instructions and a BOM", () => {
-    expect(events(['\uFEFF<?xml version="1.0" encoding="UTF-8"?>\n<!-- hi --><?pi x?><a/>\n'])).toEqual([["open", "", "a", {}], ["close"]]);
+    expect(
+      events(['\uFEFF<?xml version="1.0" encoding="UTF-8"?>\n<!-- hi --><?pi x?><a/>\n']),
+    ).toEqual([["open", "", "a", {}], ["close"]]);
   });
 
   it("resolves namespaces: default, prefixed, redeclared and scoped", () => {
-    const xml = '<s:E xmlns:s="urn:s" xmlns="urn:d"><B><s:C xmlns:s="urn:t"/></B><s:D/><x:F xmlns:x="urn:d" xmlns=""><G/></x:F></s:E>';
-    expect(events([xml]).filter((e) => e[0] === "open").map((e) => `${e[1]} ${e[2]}`)).toEqual([
-      "urn:s E",
-      "urn:d B",
-      "urn:t C",
-      "urn:s D",
-      "urn:d F",
-      " G",
-    ]);
+    const xml =
+      '<s:E xmlns:s="urn:s" xmlns="urn:d"><B><s:C xmlns:s="urn:t"/></B><s:D/><x:F xmlns:x="urn:d" xmlns=""><G/></x:F></s:E>';
+    expect(
+      events([xml])
+        .filter((e) => e[0] === "open")
+        .map((e) => `${e[1]} ${e[2]}`),
+    ).toEqual(["urn:s E", "urn:d B", "urn:t C", "urn:s D", "urn:d F", " G"]);
   });
 
   it("gives attributes by namespace; unprefixed attributes have none", () => {
     const xml = '<a xmlns="urn:d" xmlns:i="urn:i" type="t1" i:type="t2" other="&lt;x&gt;&#10;"/>';
-    expect(events([xml], [["", "type"], ["urn:i", "type"], ["urn:d", "type"], ["", "other"]])).toEqual([
+    expect(
+      events(
+        [xml],
+        [
+          ["", "type"],
+          ["urn:i", "type"],
+          ["urn:d", "type"],
+          ["", "other"],
+        ],
+      ),
+    ).toEqual([
       ["open", "urn:d", "a", { "{}type": "t1", "{urn:i}type": "t2", "{}other": "<x>\n" }],
       ["close"],
     ]);
@@ -84,10 +101,14 @@ describe("XmlTokenizer", () => {
   });
 
   it("gives the same events whatever the chunking, with UTF-8 split inside characters", () => {
-    const xml = '<?xml version="1.0"?><r xmlns="urn:vim25"><s a="é&amp;日">Über 日本 😀 &amp; &#x65E5;<![CDATA[ü]]></s><!-- 😀 --><t/></r>';
+    const xml =
+      '<?xml version="1.0"?><r xmlns="urn:vim25"><s a="é&amp;日">Über 日本 😀 &amp; &#x65E5;<![CDATA[ü]]></s><!-- 😀 --><t/></r>';
     const bytes = new TextEncoder().encode(xml);
     const whole = events([bytes]);
-    const oneByOne = events([...bytes].map((b) => new Uint8Array([b])), [["", "a"]]);
+    const oneByOne = events(
+      [...bytes].map((b) => new Uint8Array([b])),
+      [["", "a"]],
+    );
     expect(events([bytes], [["", "a"]])).toEqual(oneByOne);
     for (const size of [2, 3, 5, 7, 13]) {
       const chunks: Uint8Array[] = [];
@@ -97,11 +118,14 @@ describe("XmlTokenizer", () => {
   });
 
   it("refuses a DOCTYPE, so no entity can be declared or expanded", () => {
-    const bomb = '<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><lolz>&lol2;</lolz>';
+    const bomb =
+      '<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><lolz>&lol2;</lolz>';
     expect(syntaxError(bomb).message).toBe(
       "XML syntax error at line 1, column 1: DOCTYPE is not allowed (entity declarations are refused)",
     );
-    expect(syntaxError("<a>&ext;</a>").reason).toBe("undefined entity '&ext;' (only the five predefined entities are allowed)");
+    expect(syntaxError("<a>&ext;</a>").reason).toBe(
+      "undefined entity '&ext;' (only the five predefined entities are allowed)",
+    );
   });
 
   it.each([
@@ -130,9 +154,13 @@ describe("XmlTokenizer", () => {
 describe("malformed input never crashes or hangs the decoder", () => {
   const ir = compileSchema(readSchemaDir("schema"));
   const samples = new SampleFactory(ir);
-  const documents = ["HostDatastoreBrowserSearchResults", "TaskInfo", "ObjectContent", "VirtualMachineSummary", "PropertyFilterSpec"].map(
-    (name) => [name, serialize(name, samples.object(name))] as const,
-  );
+  const documents = [
+    "HostDatastoreBrowserSearchResults",
+    "TaskInfo",
+    "ObjectContent",
+    "VirtualMachineSummary",
+    "PropertyFilterSpec",
+  ].map((name) => [name, serialize(name, samples.object(name))] as const);
 
   it("throws only XmlSyntaxError or DecodeError on 3,000 random corruptions", () => {
     let seed = 12345;
@@ -140,7 +168,24 @@ describe("malformed input never crashes or hangs the decoder", () => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
       return seed % n;
     };
-    const pieces = ["<", ">", "/", "&", ";", '"', "=", "<x>", "</x>", "&#", "]]>", "<![CDATA[", "xsi:type=\"Nope\"", "\u0000", "😀", " "];
+    const pieces = [
+      "<",
+      ">",
+      "/",
+      "&",
+      ";",
+      '"',
+      "=",
+      "<x>",
+      "</x>",
+      "&#",
+      "]]>",
+      "<![CDATA[",
+      'xsi:type="Nope"',
+      "\u0000",
+      "😀",
+      " ",
+    ];
     let failures = 0;
     let decoded = 0;
     for (let i = 0; i < 3000; i++) {
@@ -156,7 +201,8 @@ describe("malformed input never crashes or hangs the decoder", () => {
         deserialize(name, mutated);
         decoded++;
       } catch (e) {
-        if (!(e instanceof XmlSyntaxError || e instanceof DecodeError)) throw new Error(`untyped failure on ${JSON.stringify(mutated)}`, { cause: e });
+        if (!(e instanceof XmlSyntaxError || e instanceof DecodeError))
+          throw new Error(`untyped failure on ${JSON.stringify(mutated)}`, { cause: e });
         failures++;
       }
     }
