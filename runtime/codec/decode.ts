@@ -173,7 +173,12 @@ export class StreamDecoder implements XmlHandler {
         let codec = field.codec;
         let list = false;
         const propertyName = top.value.name;
-        if (codec.kind === "any" && top.ownerType !== undefined && local === "val" && typeof propertyName === "string") {
+        if (
+          codec.kind === "any" &&
+          top.ownerType !== undefined &&
+          local === "val" &&
+          typeof propertyName === "string"
+        ) {
           const typed = this.options.propertyTypes?.lookup(top.ownerType, propertyName);
           if (typed) {
             codec = typed.codec;
