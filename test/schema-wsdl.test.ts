@@ -22,7 +22,8 @@ const parser = new XMLParser({
   ignoreAttributes: false,
   attributeNamePrefix: "",
   removeNSPrefix: false,
-  isArray: (name) => ["complexType", "simpleType", "element", "enumeration", "operation", "fault"].includes(name),
+  isArray: (name) =>
+    ["complexType", "simpleType", "element", "enumeration", "operation", "fault"].includes(name),
 });
 
 function elementsOf(node: any): XsdElement[] {
@@ -31,7 +32,13 @@ function elementsOf(node: any): XsdElement[] {
     if (!n || typeof n !== "object") return;
     for (const [k, v] of Object.entries(n)) {
       if (k === "element") {
-        for (const e of v as any[]) out.push({ name: e.name, type: e.type, min: e.minOccurs ?? "1", max: e.maxOccurs ?? "1" });
+        for (const e of v as any[])
+          out.push({
+            name: e.name,
+            type: e.type,
+            min: e.minOccurs ?? "1",
+            max: e.maxOccurs ?? "1",
+          });
       } else if (typeof v === "object") walk(v);
     }
   };
@@ -41,13 +48,25 @@ function elementsOf(node: any): XsdElement[] {
 
 const complexTypes = new Map<string, { base?: string; elements: XsdElement[] }>();
 const enums = new Map<string, string[]>();
-for (const file of ["core-types.xsd", "query-types.xsd", "reflect-types.xsd", "vim-types.xsd", "vim-messagetypes.xsd", "query-messagetypes.xsd", "reflect-messagetypes.xsd"]) {
+for (const file of [
+  "core-types.xsd",
+  "query-types.xsd",
+  "reflect-types.xsd",
+  "vim-types.xsd",
+  "vim-messagetypes.xsd",
+  "query-messagetypes.xsd",
+  "reflect-messagetypes.xsd",
+]) {
   const doc = parser.parse(readFileSync(join(WSDL_DIR, file), "utf8")).schema;
   for (const ct of doc.complexType ?? []) {
     const ext = ct.complexContent?.extension;
     complexTypes.set(ct.name, { base: ext?.base?.split(":")[1], elements: elementsOf(ext ?? ct) });
   }
-  for (const st of doc.simpleType ?? []) enums.set(st.name, (st.restriction?.enumeration ?? []).map((e: any) => e.value));
+  for (const st of doc.simpleType ?? [])
+    enums.set(
+      st.name,
+      (st.restriction?.enumeration ?? []).map((e: any) => e.value),
+    );
 }
 const wsdlText = readFileSync(join(WSDL_DIR, "vim.wsdl"), "utf8");
 const wsdl = parser.parse(wsdlText).definitions;
@@ -72,55 +91,78 @@ const PRIMITIVE_WIRE: Record<string, string> = {
 
 const blocks = readSchemaDir("schema").flatMap((s) => parseSchema(s.file, s.text).blocks);
 const objects = blocks.filter((b): b is AstObject => b.kind === "object" && !b.managed);
-const managed = new Set(blocks.filter((b): b is AstObject => b.kind === "object" && b.managed).map((b) => b.name.text));
+const managed = new Set(
+  blocks.filter((b): b is AstObject => b.kind === "object" && b.managed).map((b) => b.name.text),
+);
 const schemaEnums = blocks.filter((b): b is AstEnum => b.kind === "enum");
 const methods = blocks.filter((b): b is AstMethod => b.kind === "method");
 
-const occurrence = (min: string, max: string) => (min === "0" ? "o" : "r") + (max === "unbounded" ? "l" : "");
+const occurrence = (min: string, max: string) =>
+  (min === "0" ? "o" : "r") + (max === "unbounded" ? "l" : "");
 
 /** Does a schema type name stand for this WSDL type? (managed types are typed references) */
 function sameType(schemaType: string, wireType: string): boolean {
   if (PRIMITIVE_WIRE[wireType]) return PRIMITIVE_WIRE[wireType] === schemaType;
   const local = wireType.split(":")[1]!;
-  if (local === "ManagedObjectReference") return schemaType === "ManagedObjectReference" || managed.has(schemaType);
+  if (local === "ManagedObjectReference")
+    return schemaType === "ManagedObjectReference" || managed.has(schemaType);
   return local === schemaType;
 }
 
 describe("schema/ agrees with the vSphere 5.5 WSDL", () => {
-  it.each(objects.map((o) => [o.name.text, o] as const))("data object %s: base, member order, occurrences, types", (name, o) => {
-    const xsd = complexTypes.get(name);
-    expect(xsd, `${name} is not in the WSDL`).toBeDefined();
-    expect(o.base?.text).toBe(xsd!.base);
-    expect(o.members.map((m) => m.name.text)).toEqual(xsd!.elements.map((e) => e.name));
-    o.members.forEach((m, i) => {
-      if (m.occurrence === "i") return;
-      const e = xsd!.elements[i]!;
-      expect(`${name}.${m.name.text}:${m.occurrence}`).toBe(`${name}.${e.name}:${occurrence(e.min, e.max)}`);
-      expect(sameType(m.type.text, e.type), `${name}.${m.name.text}: ${m.type.text} vs ${e.type}`).toBe(true);
-    });
-  });
+  it.each(objects.map((o) => [o.name.text, o] as const))(
+    "data object %s: base, member order, occurrences, types",
+    (name, o) => {
+      const xsd = complexTypes.get(name);
+      expect(xsd, `${name} is not in the WSDL`).toBeDefined();
+      expect(o.base?.text).toBe(xsd!.base);
+      expect(o.members.map((m) => m.name.text)).toEqual(xsd!.elements.map((e) => e.name));
+      o.members.forEach((m, i) => {
+        if (m.occurrence === "i") return;
+        const e = xsd!.elements[i]!;
+        expect(`${name}.${m.name.text}:${m.occurrence}`).toBe(
+          `${name}.${e.name}:${occurrence(e.min, e.max)}`,
+        );
+        expect(
+          sameType(m.type.text, e.type),
+          `${name}.${m.name.text}: ${m.type.text} vs ${e.type}`,
+        ).toBe(true);
+      });
+    },
+  );
 
-  it.each(schemaEnums.map((e) => [e.name.text, e] as const))("enum %s has all its values, in order", (name, e) => {
-    expect(e.values.map((v) => v.text)).toEqual(enums.get(name));
-  });
+  it.each(schemaEnums.map((e) => [e.name.text, e] as const))(
+    "enum %s has all its values, in order",
+    (name, e) => {
+      expect(e.values.map((v) => v.text)).toEqual(enums.get(name));
+    },
+  );
 
-  it.each(methods.map((m) => [m.name.text, m] as const))("method %s: parameters, return, faults", (name, m) => {
-    const request = complexTypes.get(wsdlElements.get(name).type.split(":")[1]);
-    expect(m.params.map((p) => p.name.text)).toEqual(request!.elements.map((e) => e.name));
-    m.params.forEach((p, i) => {
-      const e = request!.elements[i]!;
-      expect(`${p.name.text}:${p.occurrence}`).toBe(`${e.name}:${occurrence(e.min, e.max)}`);
-      expect(sameType(p.type.text, e.type), `${name}.${p.name.text}: ${p.type.text} vs ${e.type}`).toBe(true);
-    });
-    const response = elementsOf(wsdlElements.get(`${name}Response`));
-    if (response.length === 0) expect(m.returns).toBeUndefined();
-    else {
-      expect(m.returns?.occurrence).toBe(occurrence(response[0]!.min, response[0]!.max));
-      expect(sameType(m.returns!.type.text, response[0]!.type)).toBe(true);
-    }
-    const declared = (operations.get(name).fault ?? []).map((f: any) => String(f.name).replace(/Fault$/, ""));
-    for (const f of m.faults) expect(declared).toContain(f.text);
-  });
+  it.each(methods.map((m) => [m.name.text, m] as const))(
+    "method %s: parameters, return, faults",
+    (name, m) => {
+      const request = complexTypes.get(wsdlElements.get(name).type.split(":")[1]);
+      expect(m.params.map((p) => p.name.text)).toEqual(request!.elements.map((e) => e.name));
+      m.params.forEach((p, i) => {
+        const e = request!.elements[i]!;
+        expect(`${p.name.text}:${p.occurrence}`).toBe(`${e.name}:${occurrence(e.min, e.max)}`);
+        expect(
+          sameType(p.type.text, e.type),
+          `${name}.${p.name.text}: ${p.type.text} vs ${e.type}`,
+        ).toBe(true);
+      });
+      const response = elementsOf(wsdlElements.get(`${name}Response`));
+      if (response.length === 0) expect(m.returns).toBeUndefined();
+      else {
+        expect(m.returns?.occurrence).toBe(occurrence(response[0]!.min, response[0]!.max));
+        expect(sameType(m.returns!.type.text, response[0]!.type)).toBe(true);
+      }
+      const declared = (operations.get(name).fault ?? []).map((f: any) =>
+        String(f.name).replace(/Fault$/, ""),
+      );
+      for (const f of m.faults) expect(declared).toContain(f.text);
+    },
+  );
 });
 
 describe("schema/ covers libvirt's 2018 input and what a modern runtime needs", () => {
