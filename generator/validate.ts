@@ -30,6 +30,21 @@ const byName = <T extends { name: string }>(a: T, b: T) =>
 export function validateSchema(blocks: AstBlock[]): ValidateResult {
   const diagnostics: Diagnostic[] = [];
   const report = (loc: SourceLoc, message: string) => diagnostics.push({ ...loc, message });
+  /** The first of each name wins; later ones are reported as duplicates. */
+  const unique = <T>(
+    items: T[],
+    tokenOf: (item: T) => Token,
+    what: (name: string) => string,
+  ): T[] => {
+    const seen = new Map<string, SourceLoc>();
+    return items.filter((item) => {
+      const t = tokenOf(item);
+      const prior = seen.get(t.text);
+      if (prior) report(t.loc, `${what(t.text)} (first at line ${prior.line})`);
+      else seen.set(t.text, t.loc);
+      return !prior;
+    });
+  };
 
   // Declarations. The first declaration of a name wins; later ones are reported.
   const enums = new Map<string, AstEnum>();
@@ -75,18 +90,13 @@ export function validateSchema(blocks: AstBlock[]): ValidateResult {
   // Enums.
   const irEnums: IrEnum[] = [];
   for (const e of enums.values()) {
-    const seen = new Map<string, SourceLoc>();
-    for (const v of e.values) {
-      const prior = seen.get(v.text);
-      if (prior)
-        report(
-          v.loc,
-          `duplicate enum value '${v.text}' in '${e.name.text}' (first at line ${prior.line})`,
-        );
-      else seen.set(v.text, v.loc);
-    }
+    const values = unique(
+      e.values,
+      (v) => v,
+      (v) => `duplicate enum value '${v}' in '${e.name.text}'`,
+    );
     if (e.values.length === 0) report(e.name.loc, `enum '${e.name.text}' has no values`);
-    irEnums.push({ name: e.name.text, values: [...seen.keys()], loc: e.name.loc });
+    irEnums.push({ name: e.name.text, values: values.map((v) => v.text), loc: e.name.loc });
   }
 
   // Inheritance: known base of the same kind, no cycles.
@@ -186,17 +196,12 @@ export function validateSchema(blocks: AstBlock[]): ValidateResult {
   for (const o of objects.values()) {
     const members: IrMember[] = [];
     const ignored: IrIgnoredMember[] = [];
-    const seen = new Map<string, SourceLoc>();
-    for (const m of o.members) {
-      const prior = seen.get(m.name.text);
-      if (prior) {
-        report(
-          m.name.loc,
-          `duplicate member '${m.name.text}' in '${o.name.text}' (first at line ${prior.line})`,
-        );
-        continue;
-      }
-      seen.set(m.name.text, m.name.loc);
+    const declared = unique(
+      o.members,
+      (m) => m.name,
+      (n) => `duplicate member '${n}' in '${o.name.text}'`,
+    );
+    for (const m of declared) {
       const checked = checkMember(m, o.name.text, false);
       if (!checked) continue;
       if ("type" in checked) members.push(checked);
@@ -264,17 +269,12 @@ export function validateSchema(blocks: AstBlock[]): ValidateResult {
   const irMethods: IrMethod[] = [];
   for (const m of methods.values()) {
     const method: IrMethod = { name: m.name.text, params: [], faults: [], loc: m.name.loc };
-    const seen = new Map<string, SourceLoc>();
-    for (const p of m.params) {
-      const prior = seen.get(p.name.text);
-      if (prior) {
-        report(
-          p.name.loc,
-          `duplicate parameter '${p.name.text}' in method '${method.name}' (first at line ${prior.line})`,
-        );
-        continue;
-      }
-      seen.set(p.name.text, p.name.loc);
+    const declared = unique(
+      m.params,
+      (p) => p.name,
+      (n) => `duplicate parameter '${n}' in method '${method.name}'`,
+    );
+    for (const p of declared) {
       const checked = checkMember(p, method.name, true);
       if (!checked || !("type" in checked)) continue;
       const param: IrParam = { ...checked };

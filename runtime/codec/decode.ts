@@ -392,12 +392,7 @@ export class StreamDecoder implements XmlHandler {
         return;
       }
       if (local.startsWith("ArrayOf")) {
-        let element: { codec: Codec } | undefined;
-        try {
-          element = arrayElement({ registry: this.options.registry }, local);
-        } catch {
-          element = undefined;
-        }
+        const element = arrayElement(this.options.registry, local);
         if (element !== undefined) {
           frame.mode = Mode.Array;
           frame.codec = element.codec;

@@ -4,6 +4,7 @@
  * on the wire.
  */
 import type { XmlWriter } from "../xml/writer.js";
+import { AnyTypeCodec, MorefCodec } from "./define.js";
 import {
   primitiveArrays,
   primitivesByXsdType,
@@ -18,11 +19,11 @@ import {
 } from "./primitives.js";
 import {
   type Codec,
-  type FieldSpec,
   InvalidText,
   type ObjectCodec,
   type Occurrence,
   type PrimitiveCodec,
+  type TypeRegistry,
 } from "./types.js";
 
 /** Write one member: nothing when absent and optional, repeated elements for a list. */
@@ -61,17 +62,6 @@ export function writeField(
   w.enter(name);
   writeValue(w, name, codec, value, false);
   w.leave();
-}
-
-/** Same as writeField for a FieldSpec. */
-export function writeSpec(w: XmlWriter, spec: FieldSpec, value: unknown): void {
-  writeField(
-    w,
-    spec.name,
-    spec.codec,
-    value,
-    spec.list ? (spec.required ? "rl" : "ol") : spec.required ? "r" : "o",
-  );
 }
 
 /**
@@ -232,7 +222,8 @@ export function writeAny(w: XmlWriter, name: string, value: unknown): void {
   if (wireType.startsWith("ArrayOf")) {
     const items = v.value;
     if (!Array.isArray(items)) w.fail(`${wireType} needs an array in 'value'`);
-    const element = arrayElement(w, wireType);
+    const element = arrayElement(w.registry, wireType);
+    if (!element) w.fail(`unknown array type '${wireType}'`);
     w.open(name, wireType);
     items.forEach((item, i) => {
       w.enter(`[${i}]`);
@@ -251,25 +242,18 @@ export function writeAny(w: XmlWriter, name: string, value: unknown): void {
   writeValue(w, name, codec, value, true);
 }
 
-/** The element codec and element name inside an ArrayOfX wrapper. */
+/** The element codec and element name inside an ArrayOfX wrapper, if the item type is known. */
 export function arrayElement(
-  w: { registry?: { get(n: string): Codec | undefined }; fail?(r: string): never },
+  registry: TypeRegistry | undefined,
   wireType: string,
-): { codec: Codec; name: string } {
+): { codec: Codec; name: string } | undefined {
   const primitive = primitiveArrays.get(wireType);
   if (primitive) return { codec: primitive, name: primitive.xsdType };
   const itemType = wireType.slice("ArrayOf".length);
-  if (itemType === "AnyType")
-    return { codec: { kind: "any", typeName: "AnyType" }, name: "anyType" };
-  if (itemType === "ManagedObjectReference")
-    return { codec: { kind: "moref", typeName: "ManagedObjectReference" }, name: itemType };
-  const codec = w.registry?.get(itemType);
-  if (!codec) {
-    const message = `unknown array type '${wireType}'`;
-    if (w.fail) w.fail(message);
-    throw new Error(message);
-  }
-  return { codec, name: itemType };
+  if (itemType === "AnyType") return { codec: AnyTypeCodec, name: "anyType" };
+  if (itemType === "ManagedObjectReference") return { codec: MorefCodec, name: itemType };
+  const codec = registry?.get(itemType);
+  return codec ? { codec, name: itemType } : undefined;
 }
 
 /** An untyped record (a type this schema does not know): members in the order they are stored. */
