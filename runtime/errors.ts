@@ -50,3 +50,63 @@ export class UnknownTypeError extends EsxViError {
     super(`unknown schema type '${typeName}'`);
   }
 }
+
+/** The server's certificate is not trusted; the message says how to pin it. */
+export class TlsVerificationError extends EsxViError {
+  constructor(
+    readonly host: string,
+    readonly reason: string,
+    /** SHA-256 thumbprint of the server's certificate, `AA:BB:…`. */
+    readonly sha256: string,
+    readonly sha1: string,
+  ) {
+    super(
+      `the TLS certificate of ${host} is not trusted (${reason}). If this is the right server, pin its certificate ` +
+        `with thumbprint "${sha256}" (SHA-256), or give a CA file; no_verify=1 turns verification off`,
+    );
+  }
+}
+
+/** A network-level failure: refused, reset, DNS, proxy errors… */
+export class ConnectionError extends EsxViError {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The call took longer than its timeout. */
+export class RequestTimeoutError extends EsxViError {
+  constructor(
+    readonly what: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`${what} timed out after ${timeoutMs} ms`);
+  }
+}
+
+/** The caller's AbortSignal fired. */
+export class RequestAbortedError extends EsxViError {
+  constructor(
+    readonly what: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${what} was aborted`, options);
+  }
+}
+
+/** The server answered with a redirect; like libvirt we do not follow it. */
+export class RedirectError extends EsxViError {
+  constructor(
+    readonly status: number,
+    readonly location: string | undefined,
+    readonly what: string,
+  ) {
+    super(
+      `${what}: the server redirects (HTTP ${status}) to ${location ?? "(no Location)"}; redirects are not followed`,
+    );
+  }
+}
