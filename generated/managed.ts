@@ -160,7 +160,18 @@ export function retrieveComputeResource<K extends keyof ComputeResourcePropertie
 /** Properties of ContainerView (extends ManagedObjectView): view, container, recursive, type. */
 export interface ContainerViewProperties extends ManagedObjectViewProperties {
   /** ManagedObjectReference to ManagedEntity, required */
-  container: ManagedObjectReference<"ManagedEntity">;
+  container: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "ResourcePool"
+    | "VirtualMachine"
+  >;
   /** Boolean, required */
   recursive: boolean;
   /** String, optional list */
@@ -336,7 +347,18 @@ export function retrieveFileManager<K extends keyof FileManagerProperties & stri
 /** Properties of Folder (extends ManagedEntity): alarmActionsEnabled, configIssue, configStatus, disabledMethod, effectiveRole, name, overallStatus, parent, recentTask, childEntity, childType. */
 export interface FolderProperties extends ManagedEntityProperties {
   /** ManagedObjectReference to ManagedEntity, optional list */
-  childEntity?: ManagedObjectReference<"ManagedEntity">[];
+  childEntity?: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "ResourcePool"
+    | "VirtualMachine"
+  >[];
   /** String, optional list */
   childType?: string[];
 }
@@ -566,7 +588,18 @@ export interface ManagedEntityProperties extends ExtensibleManagedObjectProperti
   /** ManagedEntityStatus, required */
   overallStatus: ManagedEntityStatus;
   /** ManagedObjectReference to ManagedEntity, optional */
-  parent?: ManagedObjectReference<"ManagedEntity">;
+  parent?: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "ResourcePool"
+    | "VirtualMachine"
+  >;
   /** ManagedObjectReference to Task, optional list */
   recentTask?: ManagedObjectReference<"Task">[];
 }
@@ -760,7 +793,7 @@ export interface ResourcePoolProperties extends ManagedEntityProperties {
   /** ResourceConfigSpec, required */
   config: ResourceConfigSpec;
   /** ManagedObjectReference to ComputeResource, required */
-  owner: ManagedObjectReference<"ComputeResource">;
+  owner: ManagedObjectReference<"ComputeResource" | "ClusterComputeResource">;
   /** ManagedObjectReference to ResourcePool, optional list */
   resourcePool?: ManagedObjectReference<"ResourcePool">[];
   /** ResourcePoolRuntimeInfo, required */
@@ -956,7 +989,7 @@ export function retrieveView<K extends keyof ViewProperties & string>(
 /** Properties of ViewManager: viewList. */
 export interface ViewManagerProperties {
   /** ManagedObjectReference to View, optional list */
-  viewList?: ManagedObjectReference<"View">[];
+  viewList?: ManagedObjectReference<"View" | "ContainerView" | "ManagedObjectView">[];
 }
 
 export const ViewManagerManagedType: ManagedTypeInfo = {
@@ -1017,7 +1050,18 @@ export interface VirtualMachineProperties extends ManagedEntityProperties {
   /** ManagedObjectReference to Network, optional list */
   network?: ManagedObjectReference<"Network">[];
   /** ManagedObjectReference to ManagedEntity, optional */
-  parentVApp?: ManagedObjectReference<"ManagedEntity">;
+  parentVApp?: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "ResourcePool"
+    | "VirtualMachine"
+  >;
   /** ResourceConfigSpec, optional */
   resourceConfig?: ResourceConfigSpec;
   /** ManagedObjectReference to ResourcePool, optional */

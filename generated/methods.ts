@@ -452,6 +452,40 @@ export async function CreateSnapshot_Task(
   return result as ManagedObjectReference<"Task">;
 }
 
+/** Parameters of {@link CreateVM_Task }. */
+export interface CreateVM_TaskArgs {
+  /** VirtualMachineConfigSpec, required */
+  config: VirtualMachineConfigSpec;
+  /** ManagedObjectReference, required */
+  pool: ManagedObjectReference;
+  /** ManagedObjectReference, optional */
+  host?: ManagedObjectReference;
+}
+
+/**
+ * CreateVM_Task
+ * Faults: VmConfigFault, FileFault, OutOfBounds, DuplicateName, InvalidName, InvalidDatastore, InsufficientResourcesFault, AlreadyExists, InvalidState.
+ */
+export async function CreateVM_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Folder">,
+  args: CreateVM_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "CreateVM_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "config", VirtualMachineConfigSpecCodec, args.config, "r");
+      writeField(w, "pool", MorefCodec, args.pool, "r");
+      writeField(w, "host", MorefCodec, args.host, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
 /** Parameters of {@link CreateVirtualDisk_Task }. */
 export interface CreateVirtualDisk_TaskArgs {
   /** String, required */
@@ -628,7 +662,7 @@ export async function DestroyPropertyFilter(
  */
 export async function DestroyView(
   client: VimInvoker,
-  _this: ManagedObjectReference<"View">,
+  _this: ManagedObjectReference<"View" | "ContainerView" | "ManagedObjectView">,
   options?: CallOptions,
 ): Promise<void> {
   const result = await client.invoke(
@@ -648,7 +682,18 @@ export async function DestroyView(
  */
 export async function Destroy_Task(
   client: VimInvoker,
-  _this: ManagedObjectReference<"ManagedEntity">,
+  _this: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "ResourcePool"
+    | "VirtualMachine"
+  >,
   options?: CallOptions,
 ): Promise<ManagedObjectReference<"Task">> {
   const result = await client.invoke(
@@ -1323,6 +1368,37 @@ export async function RemoveVirtualSwitch(
     (w) => {
       writeField(w, "_this", MorefCodec, _this, "r");
       writeField(w, "vswitchName", StringCodec, args.vswitchName, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link RenameSnapshot }. */
+export interface RenameSnapshotArgs {
+  /** String, optional */
+  name?: string;
+  /** String, optional */
+  description?: string;
+}
+
+/**
+ * RenameSnapshot
+ * Faults: InvalidName, TaskInProgress, InvalidState.
+ */
+export async function RenameSnapshot(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachineSnapshot">,
+  args: RenameSnapshotArgs = {},
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RenameSnapshot",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "name", StringCodec, args.name, "o");
+      writeField(w, "description", StringCodec, args.description, "o");
     },
     undefined,
     options,

@@ -95,12 +95,18 @@ export function codecRef(t: IrType): string {
   }
 }
 
+/** Managed type → itself and its subtypes: a reference to a View may point to a ContainerView. */
+let managedSubtypes = new Map<string, string[]>();
+
 export function tsType(t: IrType): string {
   switch (t.kind) {
     case "primitive":
       return PRIMITIVES[t.name].ts;
-    case "moref":
-      return t.target ? `ManagedObjectReference<"${t.target}">` : "ManagedObjectReference";
+    case "moref": {
+      if (!t.target) return "ManagedObjectReference";
+      const names = [t.target, ...(managedSubtypes.get(t.target) ?? [])];
+      return `ManagedObjectReference<${names.map((n) => `"${n}"`).join(" | ")}>`;
+    }
     default:
       return t.name;
   }
@@ -205,6 +211,7 @@ function managedObjectView(o: IrManagedObject): ManagedObjectView {
 }
 
 export function buildView(ir: IrSchema): SchemaView {
+  managedSubtypes = new Map(ir.managedObjects.map((o) => [o.name, o.subtypes]));
   const runtime = (types: IrType[]) =>
     [
       ...new Set(types.filter((t) => t.kind === "primitive" || t.kind === "moref").map(codecRef)),
