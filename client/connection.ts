@@ -165,6 +165,8 @@ export class VimConnection implements VimInvoker {
       { type: "ServiceInstance", value: "ServiceInstance" },
       call,
     );
+    // Login and re-login go straight to the SOAP client (never through the retry path).
+    this.soap.serviceContent = this.serviceContent;
     const about = this.serviceContent.about;
     this.productLine = classifyProduct(about);
     const wanted = this.target.scheme;
