@@ -121,6 +121,8 @@ export class VimConnection implements VimInvoker {
   readonly #password: string;
   readonly #locale: string | undefined;
   #relogin: Promise<void> | undefined;
+  /** Bumped by each login: a call that failed under an older session just retries. */
+  #generation = 0;
   #keepAlive: NodeJS.Timeout | undefined;
   #lastCall = Date.now();
   #closed = false;
@@ -193,6 +195,7 @@ export class VimConnection implements VimInvoker {
   }
 
   private async login(options: CallOptions = {}): Promise<void> {
+    this.#generation++;
     this.session = await Login(
       this.soap,
       { userName: this.#username, password: this.#password, locale: this.#locale },
@@ -224,6 +227,7 @@ export class VimConnection implements VimInvoker {
     this.#lastCall = Date.now();
     // Wait for a re-login in progress rather than failing with the old session.
     if (this.#relogin) await this.#relogin;
+    const generation = this.#generation;
     try {
       return await this.soap.invoke(method, writeParams, returns, options);
     } catch (e) {
@@ -234,7 +238,9 @@ export class VimConnection implements VimInvoker {
         RETRY_UNSAFE.has(method)
       )
         throw e;
-      await this.relogin();
+      // Log in again, unless another call already did since this one was sent.
+      if (this.#relogin) await this.#relogin;
+      else if (generation === this.#generation) await this.relogin();
       return await this.soap.invoke(method, writeParams, returns, options);
     }
   }

@@ -20,7 +20,7 @@ import type { ManagedObjectReference } from "../runtime/codec/types.js";
 import { EsxViError } from "../runtime/errors.js";
 import { parseDatastorePath, screenshotUrl, datastoreFileUrl } from "../runtime/escape.js";
 import type { VimConnection } from "./connection.js";
-import { listView } from "./properties.js";
+import { type ViewOptions, listObjects } from "./properties.js";
 import { waitForTask, type TaskWaitOptions } from "./tasks.js";
 import { NotFoundError, readProperties, type VmRef } from "./vm.js";
 
@@ -36,14 +36,12 @@ export class TransferError extends EsxViError {
   }
 }
 
-export async function listDatastores<P = Record<string, unknown>>(
+export function listDatastores<P = Record<string, unknown>>(
   conn: VimConnection,
   paths: string[],
-): Promise<{ ref: DatastoreRef; props: P }[]> {
-  const out: { ref: DatastoreRef; props: P }[] = [];
-  for await (const o of listView<P>(conn, ["Datastore"], paths))
-    out.push(o as { ref: DatastoreRef; props: P });
-  return out;
+  options: ViewOptions = {},
+) {
+  return listObjects<"Datastore", P>(conn, "Datastore", paths, options);
 }
 
 export async function findDatastoreByName(
@@ -74,6 +72,7 @@ export async function browseDatastore(
   folderPath: string,
   spec: HostDatastoreBrowserSearchSpec = {
     details: { fileType: true, fileSize: true, modification: true, fileOwner: false },
+    matchPattern: ["*"],
   },
   options: Omit<TaskWaitOptions, "vm"> & { recursive?: boolean } = {},
 ): Promise<HostDatastoreBrowserSearchResults[]> {

@@ -15,28 +15,25 @@ import {
 import type { ManagedObjectReference } from "../runtime/codec/types.js";
 import { EsxViError } from "../runtime/errors.js";
 import type { VimConnection } from "./connection.js";
-import { listView } from "./properties.js";
+import { type ViewOptions, listObjects } from "./properties.js";
 import { readProperties } from "./vm.js";
 
 export type HostRef = ManagedObjectReference<"HostSystem">;
 
-export async function listHosts<P = Record<string, unknown>>(
+export function listHosts<P = Record<string, unknown>>(
   conn: VimConnection,
   paths: string[],
-): Promise<{ ref: HostRef; props: P }[]> {
-  const out: { ref: HostRef; props: P }[] = [];
-  for await (const o of listView<P>(conn, ["HostSystem"], paths))
-    out.push(o as { ref: HostRef; props: P });
-  return out;
+  options: ViewOptions = {},
+) {
+  return listObjects<"HostSystem", P>(conn, "HostSystem", paths, options);
 }
 
-export async function listNetworks<P = Record<string, unknown>>(
+export function listNetworks<P = Record<string, unknown>>(
   conn: VimConnection,
   paths: string[],
-): Promise<{ ref: ManagedObjectReference; props: P }[]> {
-  const out: { ref: ManagedObjectReference; props: P }[] = [];
-  for await (const o of listView<P>(conn, ["Network"], paths)) out.push(o);
-  return out;
+  options: ViewOptions = {},
+) {
+  return listObjects<"Network", P>(conn, "Network", paths, options);
 }
 
 function host(conn: VimConnection, ref?: HostRef): HostRef {

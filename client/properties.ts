@@ -217,3 +217,17 @@ export async function* listView<P = Record<string, unknown>>(
     await DestroyView(client, view).catch(() => undefined);
   }
 }
+
+/** Every object of one managed type below the root folder (or `options.root`), collected. */
+export async function listObjects<T extends string, P = Record<string, unknown>>(
+  client: VimInvoker & { serviceContent: object | undefined },
+  type: T,
+  paths: string[],
+  options: ViewOptions = {},
+): Promise<{ ref: ManagedObjectReference<T>; props: P }[]> {
+  const out: { ref: ManagedObjectReference<T>; props: P }[] = [];
+  for await (const o of listView<P>(client, [type], paths, options)) {
+    out.push(o as { ref: ManagedObjectReference<T>; props: P });
+  }
+  return out;
+}

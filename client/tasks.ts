@@ -26,6 +26,7 @@ import {
 } from "../generated/index.js";
 import type { ManagedObjectReference } from "../runtime/codec/types.js";
 import { EsxViError, RequestAbortedError, RequestTimeoutError } from "../runtime/errors.js";
+import { VimFaultError } from "../runtime/soap/envelope.js";
 import type { VimInvoker } from "../runtime/soap/client.js";
 import { retrieveContents, toProperties } from "./properties.js";
 
@@ -199,6 +200,8 @@ function faultOf(error: LocalizedMethodFault | undefined): {
   };
 }
 
+const VM_GONE = Symbol("vm gone");
+
 /** Wait for `task` to finish; returns its final TaskInfo (with `result`) or throws TaskFailedError. */
 export async function waitForTask(
   client: VimInvoker,
@@ -232,14 +235,21 @@ export async function waitForTask(
       const left = deadline - Date.now();
       if (left <= 0) throw new TaskTimeoutError(task, options.timeout!, info);
       const round = Math.max(1, Math.min(options.roundSeconds ?? 5, Math.ceil(left / 1000)));
-      const updates: UpdateSet | undefined = await WaitForUpdatesEx(
+      const updates: UpdateSet | undefined | typeof VM_GONE = await WaitForUpdatesEx(
         client,
         { version, options: { maxWaitSeconds: round } },
         { ...target, signal: options.signal, timeout: round * 1000 + 60_000 },
       ).catch((e: unknown) => {
         if (options.signal?.aborted) return undefined; // handled at the top of the loop
+        if (options.vm && e instanceof VimFaultError && e.faultType === "ManagedObjectNotFound")
+          return VM_GONE;
         throw e;
       });
+      if (updates === VM_GONE) {
+        // The watched VM went away (a destroy task, say): go on watching the task alone.
+        const remaining = deadline === Infinity ? undefined : Math.max(1, deadline - Date.now());
+        return await waitForTask(client, task, { ...options, vm: undefined, timeout: remaining });
+      }
       if (updates) {
         version = updates.version;
         for (const f of updates.filterSet ?? []) {

@@ -26,7 +26,7 @@ import type { ManagedObjectReference } from "../runtime/codec/types.js";
 import { EsxViError } from "../runtime/errors.js";
 import { parseVirtualMachineId, unescapePercent } from "../runtime/escape.js";
 import type { VimConnection } from "./connection.js";
-import { listView, retrieveContents, toProperties, type PageOptions } from "./properties.js";
+import { type ViewOptions, listObjects, retrieveContents, toProperties } from "./properties.js";
 import { runVmTask, waitForTask, type TaskWaitOptions } from "./tasks.js";
 
 export type VmRef = ManagedObjectReference<"VirtualMachine">;
@@ -48,15 +48,12 @@ export async function readProperties<P = Record<string, unknown>>(
 }
 
 /** Every VM below the root folder (or `root`) with the given property paths. */
-export async function listVirtualMachines<P = Record<string, unknown>>(
+export function listVirtualMachines<P = Record<string, unknown>>(
   conn: VimConnection,
   paths: string[],
-  options: PageOptions & { root?: ManagedObjectReference } = {},
-): Promise<{ ref: VmRef; props: P }[]> {
-  const out: { ref: VmRef; props: P }[] = [];
-  for await (const o of listView<P>(conn, ["VirtualMachine"], paths, options))
-    out.push(o as { ref: VmRef; props: P });
-  return out;
+  options: ViewOptions = {},
+) {
+  return listObjects<"VirtualMachine", P>(conn, "VirtualMachine", paths, options);
 }
 
 /** A VM by its name as shown to users (ESX stores `%`, `/`, `\` as %xx; compared decoded). */

@@ -3,8 +3,30 @@
  * standalone host DC0_H0, 2 VMs per host/pool, datastore LocalDS_0).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Readable } from "node:stream";
 import {
   TaskFailedError,
+  TerminateSession,
+  browseDatastore,
+  copyVirtualDisk,
+  createSnapshot,
+  createVirtualDisk,
+  createVm,
+  deleteFile,
+  deleteVirtualDisk,
+  destroyVm,
+  download,
+  findSnapshot,
+  isFolderFileInfo,
+  isVmDiskFileInfo,
+  makeDirectory,
+  reconfigure,
+  registerVm,
+  removeSnapshot,
+  revertToSnapshot,
+  snapshotTree,
+  unregisterVm,
+  upload,
   TlsVerificationError,
   VimConnection,
   VimFaultError,
@@ -167,7 +189,7 @@ describe.skipIf(SKIP_VCSIM)("vcsim (vCenter model)", () => {
       const hosts = await listHosts<{ name: string; "summary.hardware.numCpuCores": number }>(
         conn,
         ["name", "summary.hardware.numCpuCores"],
-        { pageSize: 1 } as never,
+        { pageSize: 1 },
       );
       expect(hosts.map((h) => h.props.name).sort()).toEqual([
         "DC0_C0_H0",
@@ -227,6 +249,153 @@ describe.skipIf(SKIP_VCSIM)("vcsim (vCenter model)", () => {
         ["summary"],
       );
       expect(p.summary.config.name).toBe("DC0_C0_RP0_VM1");
+    });
+  });
+
+  describe("snapshots, reconfiguration, lifecycle", () => {
+    let vm: VmRef;
+    beforeAll(async () => {
+      vm = (await findVmByName(conn, "DC0_H0_VM0"))!;
+    });
+
+    it("create, read the tree, revert, remove", async () => {
+      const s1 = await createSnapshot(conn, vm, { name: "base", description: "first" });
+      expect(s1.type).toBe("VirtualMachineSnapshot");
+      const s2 = await createSnapshot(conn, vm, { name: "child", description: "second" });
+      let tree = await snapshotTree(conn, vm);
+      expect(tree.roots.map((r) => r.name)).toEqual(["base"]);
+      expect(tree.roots[0]!.children.map((c) => c.name)).toEqual(["child"]);
+      expect(tree.current).toEqual(s2);
+      expect(findSnapshot(tree.roots, "child")?.ref).toEqual(s2);
+      await revertToSnapshot(conn, vm, s1);
+      tree = await snapshotTree(conn, vm);
+      expect(tree.current).toEqual(s1);
+      await removeSnapshot(conn, vm, s1, true);
+      tree = await snapshotTree(conn, vm);
+      expect(tree.roots).toEqual([]);
+    });
+
+    it("reconfigures memory and CPUs", async () => {
+      await reconfigure(conn, vm, { memoryMB: 2048n, numCPUs: 2 });
+      const p = await readProperties<{
+        "config.hardware.memoryMB": number;
+        "config.hardware.numCPU": number;
+      }>(conn, vm, ["config.hardware.memoryMB", "config.hardware.numCPU"]);
+      expect(p).toEqual({ "config.hardware.memoryMB": 2048, "config.hardware.numCPU": 2 });
+    });
+
+    it("creates a VM, unregisters it, registers it back, destroys it", async () => {
+      const created = await createVm(conn, {
+        name: "esx-vi test Ü",
+        guestId: "otherGuest",
+        numCPUs: 1,
+        memoryMB: 128n,
+        files: { vmPathName: "[LocalDS_0]" },
+      });
+      expect(created.type).toBe("VirtualMachine");
+      expect(await findVmByName(conn, "esx-vi test Ü")).toEqual(created);
+      const vmx = (
+        await readProperties<{ "config.files.vmPathName": string }>(conn, created, [
+          "config.files.vmPathName",
+        ])
+      )["config.files.vmPathName"];
+      await unregisterVm(conn, created);
+      expect(await findVmByName(conn, "esx-vi test Ü")).toBeUndefined();
+      // (vcsim registers only under the directory's own name, so no new name here)
+      const registered = await registerVm(conn, vmx);
+      expect(await findVmByName(conn, "esx-vi test Ü")).toEqual(registered);
+      await destroyVm(conn, registered);
+      expect(await findVmByName(conn, "esx-vi test Ü")).toBeUndefined();
+    });
+  });
+
+  describe("datastore files and disks", () => {
+    it("uploads a file and downloads it back byte-identical, with a Range read", async () => {
+      await makeDirectory(conn, "[LocalDS_0] esx-vi/files");
+      const bytes = Buffer.alloc(3 * 1024 * 1024 + 7);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + (i >> 11)) & 0xff;
+      // Streamed in 64 KiB chunks: the upload never holds more than the stream gives it.
+      const chunks = Array.from({ length: Math.ceil(bytes.length / 65536) }, (_, i) =>
+        bytes.subarray(i * 65536, (i + 1) * 65536),
+      );
+      await upload(conn, "[LocalDS_0] esx-vi/files/data.bin", Readable.from(chunks), {
+        size: bytes.length,
+      });
+      const whole = await download(conn, "[LocalDS_0] esx-vi/files/data.bin");
+      expect(whole.size).toBe(bytes.length);
+      const back: Buffer[] = [];
+      for await (const c of whole.stream) back.push(c as Buffer);
+      expect(Buffer.concat(back).equals(bytes)).toBe(true);
+      const part = await download(conn, "[LocalDS_0] esx-vi/files/data.bin", {
+        offset: 1000,
+        length: 5000,
+      });
+      const partBytes: Buffer[] = [];
+      for await (const c of part.stream) partBytes.push(c as Buffer);
+      expect(Buffer.concat(partBytes).equals(bytes.subarray(1000, 6000))).toBe(true);
+    });
+
+    it("browses the datastore: FileInfo subtypes", async () => {
+      await createVirtualDisk(conn, "[LocalDS_0] esx-vi/disk1.vmdk", 1024n);
+      const results = await browseDatastore(conn, "[LocalDS_0] esx-vi", {
+        details: { fileType: true, fileSize: true, modification: true, fileOwner: false },
+        query: [{ $type: "FolderFileQuery" }, { $type: "VmDiskFileQuery" }],
+        matchPattern: ["*"],
+      } as never);
+      const files = results.flatMap((r) => r.file ?? []);
+      expect(files.filter(isFolderFileInfo).map((f) => f.path)).toContain("files");
+      expect(files.filter(isVmDiskFileInfo).map((f) => f.path)).toContain("disk1.vmdk");
+      const recursive = await browseDatastore(conn, "[LocalDS_0] esx-vi", undefined, {
+        recursive: true,
+      });
+      expect(recursive.map((r) => r.folderPath)).toContain("[LocalDS_0] esx-vi/files");
+    });
+
+    it("copies and deletes virtual disks, deletes files", async () => {
+      await copyVirtualDisk(conn, "[LocalDS_0] esx-vi/disk1.vmdk", "[LocalDS_0] esx-vi/disk2.vmdk");
+      let names = (await browseDatastore(conn, "[LocalDS_0] esx-vi"))
+        .flatMap((r) => r.file ?? [])
+        .map((f) => f.path);
+      expect(names).toEqual(expect.arrayContaining(["disk1.vmdk", "disk2.vmdk"]));
+      await deleteVirtualDisk(conn, "[LocalDS_0] esx-vi/disk2.vmdk");
+      await deleteFile(conn, "[LocalDS_0] esx-vi/files/data.bin");
+      names = (await browseDatastore(conn, "[LocalDS_0] esx-vi", undefined, { recursive: true }))
+        .flatMap((r) => r.file ?? [])
+        .map((f) => f.path);
+      expect(names).not.toContain("disk2.vmdk");
+      expect(names).not.toContain("data.bin");
+      const gone = await download(conn, "[LocalDS_0] esx-vi/files/data.bin").catch(
+        (e: unknown) => e,
+      );
+      expect((gone as Error).message).toBe("[LocalDS_0] esx-vi/files/data.bin does not exist");
+    });
+
+    it("a failing datastore task is a typed fault", async () => {
+      const error = await deleteFile(conn, "[LocalDS_0] no/such/file").catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TaskFailedError);
+      expect((error as TaskFailedError).faultType).toBe("FileNotFound");
+    });
+  });
+
+  describe("sessions", () => {
+    it("a session terminated server-side is re-established transparently", async () => {
+      const other = await VimConnection.connect(sim.endpoint, {
+        username: sim.user,
+        password: sim.password,
+        tls: { thumbprint: sim.sha256 },
+      });
+      const before = conn.session!.key;
+      await TerminateSession(other, { sessionId: [before] });
+      await other.close();
+      // The next calls fail with NotAuthenticated, log in again once, and are retried.
+      const [a, b] = await Promise.all([
+        listVirtualMachines(conn, ["name"]),
+        listHosts(conn, ["name"]),
+      ]);
+      expect(a.length).toBe(6);
+      expect(b.length).toBe(4);
+      expect(conn.session!.key).not.toBe(before);
+      expect(conn.reloginCount).toBe(1);
     });
   });
 });
