@@ -7,6 +7,7 @@ import {
   AddVirtualSwitch,
   RemovePortGroup,
   RemoveVirtualSwitch,
+  type HostNetworkInfo,
   type HostPortGroup,
   type HostVirtualSwitch,
   type HostVirtualSwitchSpec,
@@ -51,20 +52,18 @@ async function networkSystem(conn: VimConnection, hostRef?: HostRef) {
   return ns;
 }
 
+/** The host's virtual switches, port groups and physical NICs (HostNetworkSystem.networkInfo). */
 export async function networkConfig(
   conn: VimConnection,
   hostRef?: HostRef,
 ): Promise<{ vswitch: HostVirtualSwitch[]; portgroup: HostPortGroup[]; pnic: PhysicalNic[] }> {
-  const p = await readProperties<Record<string, unknown[] | undefined>>(conn, host(conn, hostRef), [
-    "config.network.vswitch",
-    "config.network.portgroup",
-    "config.network.pnic",
-  ]);
-  return {
-    vswitch: (p["config.network.vswitch"] ?? []) as HostVirtualSwitch[],
-    portgroup: (p["config.network.portgroup"] ?? []) as HostPortGroup[],
-    pnic: (p["config.network.pnic"] ?? []) as PhysicalNic[],
-  };
+  const p = await readProperties<{ networkInfo?: HostNetworkInfo }>(
+    conn,
+    await networkSystem(conn, hostRef),
+    ["networkInfo"],
+  );
+  const info = p.networkInfo;
+  return { vswitch: info?.vswitch ?? [], portgroup: info?.portgroup ?? [], pnic: info?.pnic ?? [] };
 }
 
 /** Add a standard vSwitch (libvirt uses 128 ports). */

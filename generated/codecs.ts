@@ -704,6 +704,7 @@ export const DynamicDataCodec: ObjectCodec<T.DynamicData> =
       FileQueryFlagsCodec,
       HostAutoStartManagerConfigCodec,
       HostCapabilityCodec,
+      HostConfigInfoCodec,
       HostConfigManagerCodec,
       HostConfigSummaryCodec,
       HostCpuIdInfoCodec,
@@ -1493,6 +1494,48 @@ export const HostCommunicationCodec: ObjectCodec<T.HostCommunication> =
 /** Is `value` a HostCommunication or one of its subtypes (by `$type`)? */
 export const isHostCommunication = (value: unknown): value is T.HostCommunication =>
   isInstanceOf(value, HostCommunicationCodec);
+
+/** Writes the members of HostConfigInfo: dynamicType, dynamicProperty, host, product, storageDevice, systemFile, network, offloadCapabilities, autoStart, datastorePrincipal, localSwapDatastore, adminDisabled, certificate, wakeOnLanCapable. */
+export function writeHostConfigInfo(w: XmlWriter, v: T.HostConfigInfo): void {
+  writeDynamicData(w, v);
+  writeField(w, "host", MorefCodec, v.host, "r");
+  writeField(w, "product", AboutInfoCodec, v.product, "r");
+  writeField(w, "storageDevice", HostStorageDeviceInfoCodec, v.storageDevice, "o");
+  writeField(w, "systemFile", StringCodec, v.systemFile, "ol");
+  writeField(w, "network", HostNetworkInfoCodec, v.network, "o");
+  writeField(w, "offloadCapabilities", HostNetOffloadCapabilitiesCodec, v.offloadCapabilities, "o");
+  writeField(w, "autoStart", HostAutoStartManagerConfigCodec, v.autoStart, "o");
+  writeField(w, "datastorePrincipal", StringCodec, v.datastorePrincipal, "o");
+  writeField(w, "localSwapDatastore", MorefCodec, v.localSwapDatastore, "o");
+  writeField(w, "adminDisabled", BooleanCodec, v.adminDisabled, "o");
+  writeField(w, "certificate", ByteCodec, v.certificate, "ol");
+  writeField(w, "wakeOnLanCapable", BooleanCodec, v.wakeOnLanCapable, "o");
+}
+
+export const HostConfigInfoCodec: ObjectCodec<T.HostConfigInfo> =
+  /* @__PURE__ */ defineObject<T.HostConfigInfo>({
+    typeName: "HostConfigInfo",
+    base: () => DynamicDataCodec,
+    fields: () => [
+      field("host", MorefCodec, "r"),
+      field("product", AboutInfoCodec, "r"),
+      field("storageDevice", HostStorageDeviceInfoCodec, "o"),
+      field("systemFile", StringCodec, "ol"),
+      field("network", HostNetworkInfoCodec, "o"),
+      field("offloadCapabilities", HostNetOffloadCapabilitiesCodec, "o"),
+      field("autoStart", HostAutoStartManagerConfigCodec, "o"),
+      field("datastorePrincipal", StringCodec, "o"),
+      field("localSwapDatastore", MorefCodec, "o"),
+      field("adminDisabled", BooleanCodec, "o"),
+      field("certificate", ByteCodec, "ol"),
+      field("wakeOnLanCapable", BooleanCodec, "o"),
+    ],
+    writeMembers: writeHostConfigInfo,
+  });
+
+/** Is `value` a HostConfigInfo or one of its subtypes (by `$type`)? */
+export const isHostConfigInfo = (value: unknown): value is T.HostConfigInfo =>
+  isInstanceOf(value, HostConfigInfoCodec);
 
 /** Writes the members of HostConfigManager: dynamicType, dynamicProperty, cpuScheduler, datastoreSystem, memoryManager, storageSystem, networkSystem, vmotionSystem, virtualNicManager, serviceSystem, firewallSystem, advancedOption, diagnosticSystem, autoStartManager, snmpSystem, dateTimeSystem, patchManager, imageConfigManager, bootDeviceSystem, firmwareSystem, healthStatusSystem, pciPassthruSystem, licenseManager, kernelModuleSystem, authenticationManager, powerSystem, cacheConfigurationManager, esxAgentHostManager, iscsiManager, vFlashManager, vsanSystem, graphicsManager, vsanInternalSystem. */
 export function writeHostConfigManager(w: XmlWriter, v: T.HostConfigManager): void {

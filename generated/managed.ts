@@ -27,6 +27,7 @@ import {
   FileQueryCodec,
   HostAutoStartManagerConfigCodec,
   HostCapabilityCodec,
+  HostConfigInfoCodec,
   HostConfigManagerCodec,
   HostDnsConfigCodec,
   HostHardwareInfoCodec,
@@ -60,6 +61,7 @@ import type {
   FileQuery,
   HostAutoStartManagerConfig,
   HostCapability,
+  HostConfigInfo,
   HostConfigManager,
   HostDnsConfig,
   HostHardwareInfo,
@@ -517,10 +519,12 @@ export function retrieveHostStorageSystem<K extends keyof HostStorageSystemPrope
   ) as Promise<Pick<HostStorageSystemProperties, K>>;
 }
 
-/** Properties of HostSystem (extends ManagedEntity): alarmActionsEnabled, configIssue, configStatus, disabledMethod, effectiveRole, name, overallStatus, parent, recentTask, capability, configManager, datastore, datastoreBrowser, hardware, network, runtime, summary, vm. */
+/** Properties of HostSystem (extends ManagedEntity): alarmActionsEnabled, configIssue, configStatus, disabledMethod, effectiveRole, name, overallStatus, parent, recentTask, capability, config, configManager, datastore, datastoreBrowser, hardware, network, runtime, summary, vm. */
 export interface HostSystemProperties extends ManagedEntityProperties {
   /** HostCapability, optional */
   capability?: HostCapability;
+  /** HostConfigInfo, optional */
+  config?: HostConfigInfo;
   /** HostConfigManager, required */
   configManager: HostConfigManager;
   /** ManagedObjectReference to Datastore, optional list */
@@ -544,6 +548,7 @@ export const HostSystemManagedType: ManagedTypeInfo = {
   base: "ManagedEntity",
   properties: () => [
     field("capability", HostCapabilityCodec, "o"),
+    field("config", HostConfigInfoCodec, "o"),
     field("configManager", HostConfigManagerCodec, "r"),
     field("datastore", MorefCodec, "ol"),
     field("datastoreBrowser", MorefCodec, "r"),

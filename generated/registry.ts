@@ -75,6 +75,7 @@ export const vimTypes: ReadonlyMap<string, Codec> = /* @__PURE__ */ registryOf([
   C.HostBlockHbaCodec,
   C.HostCapabilityCodec,
   C.HostCommunicationCodec,
+  C.HostConfigInfoCodec,
   C.HostConfigManagerCodec,
   C.HostConfigSummaryCodec,
   C.HostCpuIdInfoCodec,
