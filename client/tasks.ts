@@ -238,9 +238,12 @@ export async function waitForTask(
       const updates: UpdateSet | undefined | typeof VM_GONE = await WaitForUpdatesEx(
         client,
         { version, options: { maxWaitSeconds: round } },
-        { ...target, signal: options.signal, timeout: round * 1000 + 60_000 },
+        // The round's request may not outlive the overall deadline.
+        { ...target, signal: options.signal, timeout: Math.min(left, round * 1000 + 60_000) },
       ).catch((e: unknown) => {
         if (options.signal?.aborted) return undefined; // handled at the top of the loop
+        if (e instanceof RequestTimeoutError && Date.now() >= deadline - 5)
+          throw new TaskTimeoutError(task, options.timeout!, info);
         if (options.vm && e instanceof VimFaultError && e.faultType === "ManagedObjectNotFound")
           return VM_GONE;
         throw e;
