@@ -345,3 +345,13 @@ describe("decode errors and forward compatibility", () => {
     ).toThrow("'TaskInfo' is not FileInfo or one of its subtypes");
   });
 });
+
+describe("faults", () => {
+  it("decode as their type even when the server leaves out required members", () => {
+    const xml = `<f ${VIM} ${XSI} xsi:type="NotAuthenticated"><privilegeId>System.View</privilegeId></f>`;
+    expect(deserialize("MethodFault", xml)).toEqual({
+      $type: "NotAuthenticated",
+      privilegeId: "System.View",
+    });
+  });
+});

@@ -87,6 +87,7 @@ class Frame {
   ownerType: string | undefined;
 }
 
+const NONE: readonly string[] = [];
 const PROPERTY_HOLDERS = new Set(["DynamicProperty", "PropertyChange"]);
 const PROPERTY_OWNERS = new Set(["ObjectContent", "ObjectUpdate"]);
 
@@ -463,7 +464,9 @@ export class StreamDecoder implements XmlHandler {
       case Mode.Object: {
         const codec = frame.codec as ObjectCodec;
         const value = frame.value;
-        const required = codec.requiredFields;
+        // A fault is reported as the fault it is, even when the server left out one of its
+        // members: failing the decode would hide the error the server meant to tell.
+        const required = codec.isFault ? NONE : codec.requiredFields;
         for (let i = 0; i < required.length; i++) {
           if (value[required[i]!] === undefined) {
             this.fail(`required element <${required[i]}> of ${codec.typeName} is missing`);
