@@ -6,6 +6,11 @@ export * from "./runtime/index.js";
 export * from "./generated/index.js";
 export * from "./runtime/escape.js";
 export * from "./runtime/http/transport.js";
-export { parseProxy, proxyFromEnvironment, type ProxyConfig, type ProxyKind } from "./runtime/http/proxy.js";
+export {
+  parseProxy,
+  proxyFromEnvironment,
+  type ProxyConfig,
+  type ProxyKind,
+} from "./runtime/http/proxy.js";
 export { type TlsOptions } from "./runtime/http/tls.js";
 export * from "./client/index.js";

@@ -6,8 +6,10 @@
  * is retried, when it is safe to retry (see RETRY_UNSAFE); concurrent calls share one
  * re-login.
  */
+import { lookup } from "node:dns/promises";
 import {
   CurrentTime,
+  FindByIp,
   Login,
   Logout,
   RetrieveServiceContent,
@@ -26,6 +28,7 @@ import { type ReturnSpec, VimFaultError } from "../runtime/soap/envelope.js";
 import type { XmlWriter } from "../runtime/xml/writer.js";
 import { resolveInventory, type Inventory } from "./inventory.js";
 import { parseConnectionUri, type ConnectionTarget } from "./uri.js";
+import { readProperties } from "./vm.js";
 
 /** The API version the schema describes: the highest SOAPAction version we speak. */
 export const SCHEMA_API_VERSION = "5.5";
@@ -51,6 +54,17 @@ export interface ConnectOptions {
   /** Receives warnings (unknown URI parameters…). */
   onWarning?: (message: string) => void;
   locale?: string;
+  /**
+   * Credentials for the vCenter named by `vcenter=` in an esx:// or gsx:// URI (libvirt
+   * asks for them separately; its default user is `administrator`).
+   */
+  vcenter?: { username?: string; password: string; tls?: HttpTransportOptions["tls"] };
+}
+
+/** The vCenter managing an esx:// host, and the host as that vCenter knows it. */
+export interface ManagingVCenter {
+  connection: VimConnection;
+  host: ManagedObjectReference<"HostSystem">;
 }
 
 /** Methods never retried after a re-login: they name objects or tokens of the old session. */
@@ -68,6 +82,8 @@ export const RETRY_UNSAFE = new Set([
   "DestroyPropertyCollector",
   "DestroyView",
 ]);
+
+const lookupAll = (host: string) => lookup(host.replace(/^\[|\]$/g, ""), { all: true });
 
 function parseVersion(v: string): number {
   const m = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(v);
@@ -115,6 +131,8 @@ export class VimConnection implements VimInvoker {
   session: UserSession | undefined;
   inventory: Inventory | undefined;
   autoAnswer: boolean;
+  /** With `vcenter=` on an esx:// URI: the vCenter connection and this host in it. */
+  vcenter: ManagingVCenter | undefined;
   /** How many times the session was re-established after expiring. */
   reloginCount = 0;
   readonly #username: string;
@@ -183,6 +201,71 @@ export class VimConnection implements VimInvoker {
     if (options.keepAliveMs) this.startKeepAlive(options.keepAliveMs);
     if (!options.skipInventory && wanted !== "https" && wanted !== "http") {
       this.inventory = await resolveInventory(this, this.target.path);
+    }
+    if (this.target.vcenter !== undefined)
+      this.vcenter = await this.connectVCenter(this.target.vcenter, options);
+  }
+
+  /**
+   * libvirt's `vcenter=` for esx:// and gsx://: `*` means the vCenter the host reports
+   * (summary.managementServerIp); a name must resolve to that address when the host
+   * reports one. The host is then found in the vCenter by its IP address (FindByIp).
+   */
+  private async connectVCenter(spec: string, options: ConnectOptions): Promise<ManagingVCenter> {
+    if (!this.inventory)
+      throw new UnsupportedServerError(
+        "vcenter= needs the host's inventory (do not pass skipInventory)",
+      );
+    if (!options.vcenter)
+      throw new UnsupportedServerError(
+        `vcenter=${spec}: pass the vCenter's credentials as options.vcenter`,
+      );
+    const host = this.inventory.host.ref;
+    const p = await readProperties<{ "summary.managementServerIp"?: string }>(this, host, [
+      "summary.managementServerIp",
+    ]);
+    const managedBy = p["summary.managementServerIp"] || undefined;
+    let vcHost: string;
+    if (spec === "*") {
+      if (!managedBy)
+        throw new UnsupportedServerError(
+          `vcenter=*: host ${this.target.host} does not report a managing vCenter`,
+        );
+      vcHost = managedBy;
+    } else {
+      vcHost = spec;
+      if (managedBy) {
+        const addresses = (await lookupAll(vcHost.replace(/:\d+$/, ""))).map((a) => a.address);
+        if (!addresses.includes(managedBy)) {
+          throw new UnsupportedServerError(
+            `vcenter=${spec} resolves to ${addresses.join(", ")}, but ${this.target.host} is managed by ${managedBy}`,
+          );
+        }
+      }
+    }
+    const hostIp = (await lookupAll(this.target.host))[0]!.address;
+    const connection = await VimConnection.connect(`${this.target.transport}://${vcHost}/sdk`, {
+      username: options.vcenter.username ?? "administrator",
+      password: options.vcenter.password,
+      tls: options.vcenter.tls ?? (this.target.noVerify ? { verify: false } : options.tls),
+      proxy: options.proxy ?? this.target.proxy,
+      timeout: options.timeout,
+      skipInventory: true,
+    });
+    try {
+      if (connection.productLine !== "vpx")
+        throw new UnsupportedServerError(
+          `vcenter=${spec} is ${connection.about.fullName}, not a vCenter`,
+        );
+      const found = await FindByIp(connection, { ip: hostIp, vmSearch: false });
+      if (!found)
+        throw new UnsupportedServerError(
+          `vcenter=${spec} does not manage a host with address ${hostIp}`,
+        );
+      return { connection, host: found as ManagedObjectReference<"HostSystem"> };
+    } catch (e) {
+      await connection.close();
+      throw e;
     }
   }
 
@@ -262,6 +345,7 @@ export class VimConnection implements VimInvoker {
   /** Log out and close connections. Safe to call twice. */
   async close(): Promise<void> {
     if (this.#closed) return;
+    await this.vcenter?.connection.close();
     if (this.#keepAlive) clearInterval(this.#keepAlive);
     try {
       if (this.session) await Logout(this.soap).catch(() => undefined);

@@ -276,3 +276,24 @@ describe("sessions", () => {
     await expect(CurrentTime(conn, SI)).rejects.toThrow("CurrentTime: the connection is closed");
   });
 });
+
+describe("screenshots", () => {
+  it("streams /screen?id=<encoded reference value> with the session cookie", async () => {
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 1, 2, 255]);
+    fake.handle((c) =>
+      c.method === "GET /screen?id=vm%2d1"
+        ? { body: png, headers: { "Content-Type": "image/png" } }
+        : undefined,
+    );
+    const { screenshot } = await import("../index.js");
+    const stream = await screenshot(conn, { type: "VirtualMachine", value: "vm-1" });
+    const chunks: Buffer[] = [];
+    for await (const c of stream) chunks.push(c as Buffer);
+    expect(Buffer.concat(chunks).equals(png)).toBe(true);
+    expect(fake.calls.at(-1)!.cookie).toBe('vmware_soap_session="abc123"');
+    fake.handle(() => ({ status: 404, body: "no" }));
+    await expect(screenshot(conn, { type: "VirtualMachine", value: "vm-2" })).rejects.toThrow(
+      "screenshot of vm-2 failed: HTTP 404",
+    );
+  });
+});

@@ -72,4 +72,40 @@ describe.skipIf(SKIP_VCSIM)("vcsim (ESX model)", () => {
     expect(net.vswitch.map((v) => v.name)).not.toContain("esxvi-vs1");
     expect(net.portgroup.map((p) => p.spec.name)).not.toContain("esxvi-pg1");
   });
+
+  it("vcenter=: connects the managing vCenter too and finds this host in it", async () => {
+    const vc = await startVcsim([]);
+    try {
+      const both = await VimConnection.connect(
+        `esx://${sim.host}:${sim.port}/?no_verify=1&vcenter=${vc.host}:${vc.port}`,
+        {
+          username: sim.user,
+          password: sim.password,
+          vcenter: { username: vc.user, password: vc.password },
+        },
+      );
+      expect(both.vcenter?.connection.productLine).toBe("vpx");
+      expect(both.vcenter?.host.type).toBe("HostSystem");
+      await both.close();
+      await expect(
+        VimConnection.connect(`esx://${sim.host}:${sim.port}/?no_verify=1&vcenter=*`, {
+          username: sim.user,
+          password: sim.password,
+          vcenter: { password: "x" },
+        }),
+      ).rejects.toThrow(`vcenter=*: host ${sim.host} does not report a managing vCenter`);
+      await expect(
+        VimConnection.connect(
+          `esx://${sim.host}:${sim.port}/?no_verify=1&vcenter=${sim.host}:${sim.port}`,
+          {
+            username: sim.user,
+            password: sim.password,
+            vcenter: { username: sim.user, password: sim.password },
+          },
+        ),
+      ).rejects.toThrow("not a vCenter");
+    } finally {
+      await vc.stop();
+    }
+  });
 });

@@ -21,7 +21,7 @@ export const fault = (type: string, message: string, fields = "") =>
   );
 
 export type Answer =
-  | { status?: number; body: string; delayMs?: number; headers?: Record<string, string> }
+  | { status?: number; body: string | Buffer; delayMs?: number; headers?: Record<string, string> }
   | "reset"
   | "hang";
 
