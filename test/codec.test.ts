@@ -288,6 +288,13 @@ describe("decode errors and forward compatibility", () => {
     );
   });
 
+  it("decodes an absent required list as empty (an absent required value stays an error)", () => {
+    expect(deserialize("RetrieveResult", `<r ${VIM}></r>`)).toEqual({
+      $type: "RetrieveResult",
+      objects: [],
+    });
+  });
+
   it("skips elements the schema does not know", () => {
     const xml = `<r ${VIM}><key>k</key><newerField><deep>1</deep></newerField><userName>u</userName><fullName>f</fullName><loginTime>2020-01-01T00:00:00Z</loginTime><lastActiveTime>2020-01-01T00:00:00Z</lastActiveTime><locale>en</locale><messageLocale>en</messageLocale></r>`;
     expect(deserialize<{ userName: string }>("UserSession", xml).userName).toBe("u");

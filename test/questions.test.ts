@@ -10,9 +10,7 @@ import {
   TasksPendingError,
   VimConnection,
   VmQuestionError,
-  handleQuestion,
   powerOn,
-  type VirtualMachineQuestionInfo,
   type VmRef,
 } from "../index.js";
 import { startFakeVim, type FakeVim, type Question } from "./support/fake-vim.js";
@@ -83,24 +81,15 @@ describe("before a task starts", () => {
   });
 
   it("auto-answer on: a question without answers is an error (blocked)", async () => {
-    // The WSDL requires choiceInfo, so such a question cannot arrive intact over the wire
-    // (the decoder refuses it); handleQuestion still guards against it, as libvirt does.
     await connect(true);
-    const noChoices = {
-      id: "q9",
-      text: "Huh?",
-      choice: { choiceInfo: [] },
-    } as unknown as VirtualMachineQuestionInfo;
-    const error = (await handleQuestion(conn, vm, noChoices, true).catch(
-      (e: unknown) => e,
-    )) as VmQuestionError;
-    expect(error.message).toBe("VM vm-1 has a pending question with no possible answers: 'Huh?'");
+    fake.world.question = { ...QUESTION, choices: [], defaultIndex: undefined };
+    const error = (await powerOn(conn, vm).catch((e: unknown) => e)) as VmQuestionError;
+    expect(error).toBeInstanceOf(VmQuestionError);
+    expect(error.message).toBe(
+      "VM vm-1 has a pending question with no possible answers: 'The serial port file exists. Replace or append?'",
+    );
     expect(error.blocked).toBe(true);
     expect(fake.world.answers).toEqual([]);
-    fake.world.question = { ...QUESTION, choices: [], defaultIndex: undefined };
-    await expect(powerOn(conn, vm)).rejects.toThrow(
-      "required element <choiceInfo> of ChoiceOption is missing",
-    );
     expect(started()).toBe(0);
   });
 

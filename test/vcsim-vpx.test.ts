@@ -6,6 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Readable } from "node:stream";
 import {
   TaskFailedError,
+  collect,
+  findVmById,
+  findVmByUuid,
+  inventoryTraversal,
+  libvirtTraversal,
+  parseVirtualMachineId,
   TerminateSession,
   browseDatastore,
   copyVirtualDisk,
@@ -206,6 +212,72 @@ describe.skipIf(SKIP_VCSIM)("vcsim (vCenter model)", () => {
       expect(typeof ds[0]!.props["summary.capacity"]).toBe("bigint");
       const nets = await listNetworks<{ name: string }>(conn, ["name"]);
       expect(nets.map((n) => n.props.name)).toContain("VM Network");
+    });
+  });
+
+  describe("lookups and traversal specs", () => {
+    it("finds VMs by name, by BIOS UUID (FindByUuid) and by id (42 or vm-42)", async () => {
+      const all = await listVirtualMachines<{ name: string; "config.uuid": string }>(conn, [
+        "name",
+        "config.uuid",
+      ]);
+      const target = all.find((v) => v.props.name === "DC0_H0_VM1")!;
+      expect(await findVmByName(conn, "DC0_H0_VM1")).toEqual(target.ref);
+      expect(await findVmByUuid(conn, target.props["config.uuid"])).toEqual(target.ref);
+      expect(await findVmByUuid(conn, "00000000-0000-0000-0000-000000000000")).toBeUndefined();
+      const id = parseVirtualMachineId(target.ref.value);
+      expect(await findVmById(conn, id)).toEqual(target.ref);
+      expect(await findVmById(conn, `vm-${id}`)).toEqual(target.ref);
+      expect(await findVmByName(conn, "no such vm")).toBeUndefined();
+    });
+
+    it("walks the whole inventory recursively from the root folder", async () => {
+      const vms = await collect<{ name: string }>(
+        conn,
+        conn.rootFolder,
+        "VirtualMachine",
+        ["name"],
+        inventoryTraversal(),
+      );
+      expect(vms.length).toBe(6);
+      const hosts = await collect(
+        conn,
+        conn.rootFolder,
+        "HostSystem",
+        ["name"],
+        inventoryTraversal(),
+      );
+      expect(hosts.length).toBe(4);
+    });
+
+    it("follows libvirt's one-hop table (host → VMs, host → datastores, cluster → hosts)", async () => {
+      const host = conn.inventory!.host.ref;
+      const cluster = conn.inventory!.computeResource.ref;
+      const vms = await collect(
+        conn,
+        host,
+        "VirtualMachine",
+        ["name"],
+        libvirtTraversal("HostSystem", "VirtualMachine")!,
+      );
+      const ds = await collect(
+        conn,
+        host,
+        "Datastore",
+        ["summary.name"],
+        libvirtTraversal("HostSystem", "Datastore")!,
+      );
+      const hosts = await collect(
+        conn,
+        cluster,
+        "HostSystem",
+        ["name"],
+        libvirtTraversal("ClusterComputeResource", "HostSystem")!,
+      );
+      expect(ds.map((d) => d.props["summary.name"])).toEqual(["LocalDS_0"]);
+      expect(hosts.length).toBe(3);
+      expect(vms.every((v) => v.ref.type === "VirtualMachine")).toBe(true);
+      expect(libvirtTraversal("Datastore", "Network")).toBeUndefined();
     });
   });
 

@@ -468,9 +468,12 @@ export class StreamDecoder implements XmlHandler {
         // members: failing the decode would hide the error the server meant to tell.
         const required = codec.isFault ? NONE : codec.requiredFields;
         for (let i = 0; i < required.length; i++) {
-          if (value[required[i]!] === undefined) {
-            this.fail(`required element <${required[i]}> of ${codec.typeName} is missing`);
-          }
+          const name = required[i]!;
+          if (value[name] !== undefined) continue;
+          // An absent required list is an empty one (some servers send `<returnval/>` for
+          // an empty RetrieveResult); an absent required value cannot be made up.
+          if (codec.fieldMap.get(name)!.list) value[name] = [];
+          else this.fail(`required element <${name}> of ${codec.typeName} is missing`);
         }
         return value;
       }
