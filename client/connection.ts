@@ -27,8 +27,8 @@ import { SoapClient, type CallOptions, type VimInvoker } from "../runtime/soap/c
 import { type ReturnSpec, VimFaultError } from "../runtime/soap/envelope.js";
 import type { XmlWriter } from "../runtime/xml/writer.js";
 import { resolveInventory, type Inventory } from "./inventory.js";
+import { readProperties } from "./properties.js";
 import { parseConnectionUri, type ConnectionTarget } from "./uri.js";
-import { readProperties } from "./vm.js";
 
 /** The API version the schema describes: the highest SOAPAction version we speak. */
 export const SCHEMA_API_VERSION = "5.5";

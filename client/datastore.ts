@@ -20,9 +20,9 @@ import type { ManagedObjectReference } from "../runtime/codec/types.js";
 import { EsxViError } from "../runtime/errors.js";
 import { parseDatastorePath, screenshotUrl, datastoreFileUrl } from "../runtime/escape.js";
 import type { VimConnection } from "./connection.js";
-import { type ViewOptions, listObjects } from "./properties.js";
+import { type ViewOptions, listObjects, readProperties } from "./properties.js";
 import { waitForTask, type TaskWaitOptions } from "./tasks.js";
-import { NotFoundError, readProperties, type VmRef } from "./vm.js";
+import { NotFoundError, type VmRef } from "./vm.js";
 
 export type DatastoreRef = ManagedObjectReference<"Datastore">;
 

@@ -16,8 +16,7 @@ import {
 import type { ManagedObjectReference } from "../runtime/codec/types.js";
 import { EsxViError } from "../runtime/errors.js";
 import type { VimConnection } from "./connection.js";
-import { type ViewOptions, listObjects } from "./properties.js";
-import { readProperties } from "./vm.js";
+import { type ViewOptions, listObjects, readProperties } from "./properties.js";
 
 export type HostRef = ManagedObjectReference<"HostSystem">;
 

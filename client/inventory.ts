@@ -7,7 +7,8 @@
 import type { ManagedObjectReference } from "../runtime/codec/types.js";
 import { EsxViError } from "../runtime/errors.js";
 import type { VimInvoker } from "../runtime/soap/client.js";
-import { retrieveContents, toProperties, traverse } from "./properties.js";
+import { unescapePercent } from "../runtime/escape.js";
+import { readProperties, retrieveContents, toProperties, traverse } from "./properties.js";
 
 export class InventoryError extends EsxViError {}
 
@@ -56,27 +57,9 @@ async function childrenOf(client: VimInvoker, folder: ManagedObjectReference): P
   };
   for await (const c of retrieveContents(client, [spec])) {
     const { ref, props } = toProperties<{ name: string }>(c);
-    out.push({ ref, name: decodeURIComponentSafe(props.name) });
+    out.push({ ref, name: unescapePercent(props.name) });
   }
   return out;
-}
-
-/** ESX stores `%`, `/` and `\` in names as %xx. */
-function decodeURIComponentSafe(name: string): string {
-  return name.replace(/%(25|2[fF]|5[cC])/g, (m) => String.fromCharCode(parseInt(m.slice(1), 16)));
-}
-
-async function propertiesOf<P>(
-  client: VimInvoker,
-  ref: ManagedObjectReference,
-  paths: string[],
-): Promise<P> {
-  const spec = {
-    propSet: [{ type: ref.type, all: false, pathSet: paths }],
-    objectSet: [{ obj: ref, skip: false }],
-  };
-  for await (const c of retrieveContents(client, [spec])) return toProperties<P>(c).props;
-  throw new InventoryError(`${ref.type} ${ref.value} was not found`);
 }
 
 export async function resolveInventory(
@@ -119,7 +102,7 @@ export async function resolveInventory(
     if (match.ref.type === "Datacenter") dc = match;
     else folder = match.ref;
   }
-  const dcProps = await propertiesOf<{
+  const dcProps = await readProperties<{
     vmFolder: ManagedObjectReference<"Folder">;
     hostFolder: ManagedObjectReference<"Folder">;
   }>(client, dc.ref, ["vmFolder", "hostFolder"]);
@@ -150,7 +133,7 @@ export async function resolveInventory(
     if (isCr(match)) cr = match;
     else folder = match.ref;
   }
-  const crProps = await propertiesOf<{
+  const crProps = await readProperties<{
     host?: ManagedObjectReference<"HostSystem">[];
     resourcePool?: ManagedObjectReference<"ResourcePool">;
   }>(client, cr.ref, ["host", "resourcePool"]);
@@ -158,7 +141,10 @@ export async function resolveInventory(
     throw new InventoryError(`compute resource '${cr.name}' has no resource pool`);
   const hosts: Child[] = [];
   for (const h of crProps.host ?? [])
-    hosts.push({ ref: h, name: (await propertiesOf<{ name: string }>(client, h, ["name"])).name });
+    hosts.push({
+      ref: h,
+      name: (await readProperties<{ name: string }>(client, h, ["name"])).name,
+    });
 
   // Host: named by the next segment inside a cluster, else the compute resource's own.
   let host: Child | undefined;

@@ -20,7 +20,7 @@ import {
 } from "../generated/index.js";
 import type { ManagedObjectReference } from "../runtime/codec/types.js";
 import type { CallOptions, VimInvoker } from "../runtime/soap/client.js";
-import { MissingPropertyError } from "../runtime/property/managed.js";
+import { MissingPropertyError, ObjectNotFoundError } from "../runtime/property/managed.js";
 
 export interface PageOptions extends CallOptions {
   /** Objects per page (RetrievePropertiesEx maxObjects); the server may use fewer. */
@@ -230,4 +230,19 @@ export async function listObjects<T extends string, P = Record<string, unknown>>
     out.push(o as { ref: ManagedObjectReference<T>; props: P });
   }
   return out;
+}
+
+/** Read properties of one managed object by path; ObjectNotFoundError when it is gone. */
+export async function readProperties<P = Record<string, unknown>>(
+  client: VimInvoker,
+  ref: ManagedObjectReference,
+  paths: string[],
+  options: CallOptions = {},
+): Promise<P> {
+  const spec = {
+    propSet: [{ type: ref.type, all: false, pathSet: paths }],
+    objectSet: [{ obj: ref, skip: false }],
+  };
+  for await (const c of retrieveContents(client, [spec], options)) return toProperties<P>(c).props;
+  throw new ObjectNotFoundError(ref);
 }

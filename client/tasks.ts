@@ -28,7 +28,7 @@ import type { ManagedObjectReference } from "../runtime/codec/types.js";
 import { EsxViError, RequestAbortedError, RequestTimeoutError } from "../runtime/errors.js";
 import { VimFaultError } from "../runtime/soap/envelope.js";
 import type { VimInvoker } from "../runtime/soap/client.js";
-import { retrieveContents, toProperties } from "./properties.js";
+import { readProperties } from "./properties.js";
 
 type VmRef = ManagedObjectReference<"VirtualMachine">;
 type TaskRef = ManagedObjectReference<"Task">;
@@ -135,13 +135,7 @@ export async function handleQuestion(
 }
 
 async function readTaskInfo(client: VimInvoker, task: TaskRef): Promise<TaskInfo | undefined> {
-  const spec = {
-    propSet: [{ type: "Task", all: false, pathSet: ["info"] }],
-    objectSet: [{ obj: task, skip: false }],
-  };
-  for await (const c of retrieveContents(client, [spec]))
-    return toProperties<{ info: TaskInfo }>(c).props.info;
-  return undefined;
+  return (await readProperties<{ info?: TaskInfo }>(client, task, ["info"])).info;
 }
 
 /**
@@ -154,13 +148,10 @@ export async function prepareForTask(
   vm: VmRef,
   autoAnswer: boolean,
 ): Promise<void> {
-  const spec = {
-    propSet: [{ type: "VirtualMachine", all: false, pathSet: ["runtime.question", "recentTask"] }],
-    objectSet: [{ obj: vm, skip: false }],
-  };
-  let props: { "runtime.question"?: VirtualMachineQuestionInfo; recentTask?: TaskRef[] } = {};
-  for await (const c of retrieveContents(client, [spec]))
-    props = toProperties<typeof props>(c).props;
+  const props = await readProperties<{
+    "runtime.question"?: VirtualMachineQuestionInfo;
+    recentTask?: TaskRef[];
+  }>(client, vm, ["runtime.question", "recentTask"]);
   const question = props["runtime.question"];
   if (question) await handleQuestion(client, vm, question, autoAnswer);
   const pending: TaskInfo[] = [];

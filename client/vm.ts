@@ -26,26 +26,12 @@ import type { ManagedObjectReference } from "../runtime/codec/types.js";
 import { EsxViError } from "../runtime/errors.js";
 import { parseVirtualMachineId, unescapePercent } from "../runtime/escape.js";
 import type { VimConnection } from "./connection.js";
-import { type ViewOptions, listObjects, retrieveContents, toProperties } from "./properties.js";
+import { type ViewOptions, listObjects, readProperties } from "./properties.js";
 import { runVmTask, waitForTask, type TaskWaitOptions } from "./tasks.js";
 
 export type VmRef = ManagedObjectReference<"VirtualMachine">;
 
 export class NotFoundError extends EsxViError {}
-
-/** Read properties of one managed object by path. */
-export async function readProperties<P = Record<string, unknown>>(
-  conn: VimConnection,
-  ref: ManagedObjectReference,
-  paths: string[],
-): Promise<P> {
-  const spec = {
-    propSet: [{ type: ref.type, all: false, pathSet: paths }],
-    objectSet: [{ obj: ref, skip: false }],
-  };
-  for await (const c of retrieveContents(conn, [spec])) return toProperties<P>(c).props;
-  throw new NotFoundError(`${ref.type} ${ref.value} was not found`);
-}
 
 /** Every VM below the root folder (or `root`) with the given property paths. */
 export function listVirtualMachines<P = Record<string, unknown>>(
