@@ -197,8 +197,10 @@ export async function* listView<P = Record<string, unknown>>(
   paths: string[],
   options: ViewOptions = {},
 ): AsyncGenerator<ObjectProperties<P>> {
-  const root =
-    options.root ?? (client.serviceContent as { rootFolder: ManagedObjectReference }).rootFolder;
+  // Any managed entity can hold a view; the server checks the type.
+  const root = (options.root ??
+    (client.serviceContent as { rootFolder: ManagedObjectReference })
+      .rootFolder) as ManagedObjectReference<"ManagedEntity">;
   const call = { signal: options.signal, timeout: options.timeout };
   const view = await CreateContainerView(
     client,

@@ -296,7 +296,7 @@ export async function waitForTask(
       }
     }
   } finally {
-    await DestroyPropertyCollector(client, collector).catch(() => undefined);
+    await DestroyPropertyCollector(client, target).catch(() => undefined);
   }
 }
 

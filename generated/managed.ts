@@ -5,95 +5,397 @@
  */
 import {
   type CallOptions,
+  type AnyValue,
   type ManagedObjectReference,
   type ManagedTypeInfo,
   type VimInvoker,
   field,
   managedTypesLookup,
   retrieveProperties,
+  AnyTypeCodec,
   BooleanCodec,
+  ByteCodec,
   DateTimeCodec,
   IntCodec,
   MorefCodec,
   StringCodec,
 } from "../runtime/codec/generated-support.js";
 import {
+  AlarmDescriptionCodec,
+  AlarmExpressionCodec,
+  AlarmInfoCodec,
+  AlarmStateCodec,
+  AuthorizationDescriptionCodec,
+  AuthorizationPrivilegeCodec,
+  AuthorizationRoleCodec,
+  CapabilityCodec,
+  ClusterActionHistoryCodec,
+  ClusterConfigInfoCodec,
+  ClusterDrsFaultsCodec,
+  ClusterDrsMigrationCodec,
+  ClusterDrsRecommendationCodec,
+  ClusterRecommendationCodec,
+  ComputeResourceConfigInfoCodec,
   ComputeResourceSummaryCodec,
+  CustomFieldDefCodec,
+  CustomFieldValueCodec,
+  CustomizationSpecInfoCodec,
+  DVPortgroupConfigInfoCodec,
+  DVSCapabilityCodec,
+  DVSConfigInfoCodec,
+  DVSNetworkResourcePoolCodec,
+  DVSRuntimeInfoCodec,
+  DVSSummaryCodec,
+  DatacenterConfigInfoCodec,
   DatastoreCapabilityCodec,
   DatastoreHostMountCodec,
   DatastoreInfoCodec,
   DatastoreSummaryCodec,
   EventCodec,
+  EventDescriptionCodec,
+  ExtensionCodec,
   FileQueryCodec,
+  GuestInfoCodec,
+  HealthSystemRuntimeCodec,
+  HostAuthenticationManagerInfoCodec,
+  HostAuthenticationStoreInfoCodec,
   HostAutoStartManagerConfigCodec,
+  HostCacheConfigurationInfoCodec,
   HostCapabilityCodec,
   HostConfigInfoCodec,
   HostConfigManagerCodec,
+  HostDatastoreSystemCapabilitiesCodec,
+  HostDateTimeInfoCodec,
+  HostDiagnosticPartitionCodec,
   HostDnsConfigCodec,
+  HostEsxAgentHostManagerConfigInfoCodec,
+  HostFileSystemVolumeInfoCodec,
+  HostFirewallInfoCodec,
+  HostGraphicsInfoCodec,
   HostHardwareInfoCodec,
+  HostHyperThreadScheduleInfoCodec,
+  HostIpConfigCodec,
+  HostIpRouteConfigCodec,
+  HostLicensableResourceInfoCodec,
   HostListSummaryCodec,
+  HostMultipathStateInfoCodec,
+  HostNetCapabilitiesCodec,
   HostNetOffloadCapabilitiesCodec,
+  HostNetworkConfigCodec,
   HostNetworkInfoCodec,
+  HostPciPassthruInfoCodec,
   HostRuntimeInfoCodec,
+  HostServiceInfoCodec,
+  HostSnmpConfigSpecCodec,
+  HostSnmpSystemAgentLimitsCodec,
   HostStorageDeviceInfoCodec,
+  HostSystemResourceInfoCodec,
+  HostVFlashManagerVFlashConfigInfoCodec,
+  HostVMotionNetConfigCodec,
+  HostVirtualNicManagerInfoCodec,
+  HttpNfcLeaseInfoCodec,
+  HttpNfcLeaseStateCodec,
+  LicenseDiagnosticsCodec,
+  LicenseFeatureInfoCodec,
+  LicenseManagerEvaluationInfoCodec,
+  LicenseManagerLicenseInfoCodec,
+  LicenseSourceCodec,
+  LocalizationManagerMessageCatalogCodec,
+  LocalizedMethodFaultCodec,
   ManagedEntityStatusCodec,
   NetworkSummaryCodec,
+  OptionDefCodec,
+  OptionValueCodec,
+  OvfOptionInfoCodec,
   PerfCounterInfoCodec,
+  PerfIntervalCodec,
+  PerformanceDescriptionCodec,
+  PermissionCodec,
+  PodStorageDrsEntryCodec,
+  PowerSystemCapabilityCodec,
+  PowerSystemInfoCodec,
+  ProfileConfigInfoCodec,
+  ProfileDescriptionCodec,
   PropertyFilterSpecCodec,
   ResourceConfigSpecCodec,
   ResourcePoolRuntimeInfoCodec,
   ResourcePoolSummaryCodec,
+  ScheduledTaskDescriptionCodec,
+  ScheduledTaskInfoCodec,
+  ServiceConsoleReservationInfoCodec,
   ServiceContentCodec,
+  ServiceManagerServiceInfoCodec,
+  SimpleCommandEncodingCodec,
+  StorageIORMInfoCodec,
+  StoragePodSummaryCodec,
+  TagCodec,
+  TaskDescriptionCodec,
   TaskInfoCodec,
   UserSessionCodec,
+  VAppConfigInfoCodec,
+  VirtualAppLinkInfoCodec,
+  VirtualMachineCapabilityCodec,
   VirtualMachineConfigInfoCodec,
+  VirtualMachineFileLayoutCodec,
+  VirtualMachineFileLayoutExCodec,
+  VirtualMachineMemoryReservationInfoCodec,
   VirtualMachineRuntimeInfoCodec,
   VirtualMachineSnapshotInfoCodec,
+  VirtualMachineStorageInfoCodec,
   VirtualMachineSummaryCodec,
+  VsanHostConfigInfoCodec,
 } from "./codecs.js";
 import type {
+  AlarmDescription,
+  AlarmExpression,
+  AlarmInfo,
+  AlarmState,
+  AuthorizationDescription,
+  AuthorizationPrivilege,
+  AuthorizationRole,
+  Capability,
+  ClusterActionHistory,
+  ClusterConfigInfo,
+  ClusterDrsFaults,
+  ClusterDrsMigration,
+  ClusterDrsRecommendation,
+  ClusterRecommendation,
+  ComputeResourceConfigInfo,
   ComputeResourceSummary,
+  CustomFieldDef,
+  CustomFieldValue,
+  CustomizationSpecInfo,
+  DVPortgroupConfigInfo,
+  DVSCapability,
+  DVSConfigInfo,
+  DVSNetworkResourcePool,
+  DVSRuntimeInfo,
+  DVSSummary,
+  DatacenterConfigInfo,
   DatastoreCapability,
   DatastoreHostMount,
   DatastoreInfo,
   DatastoreSummary,
   Event,
+  EventDescription,
+  Extension,
   FileQuery,
+  GuestInfo,
+  HealthSystemRuntime,
+  HostAuthenticationManagerInfo,
+  HostAuthenticationStoreInfo,
   HostAutoStartManagerConfig,
+  HostCacheConfigurationInfo,
   HostCapability,
   HostConfigInfo,
   HostConfigManager,
+  HostDatastoreSystemCapabilities,
+  HostDateTimeInfo,
+  HostDiagnosticPartition,
   HostDnsConfig,
+  HostEsxAgentHostManagerConfigInfo,
+  HostFileSystemVolumeInfo,
+  HostFirewallInfo,
+  HostGraphicsInfo,
   HostHardwareInfo,
+  HostHyperThreadScheduleInfo,
+  HostIpConfig,
+  HostIpRouteConfig,
+  HostLicensableResourceInfo,
   HostListSummary,
+  HostMultipathStateInfo,
+  HostNetCapabilities,
   HostNetOffloadCapabilities,
+  HostNetworkConfig,
   HostNetworkInfo,
+  HostPciPassthruInfo,
   HostRuntimeInfo,
+  HostServiceInfo,
+  HostSnmpConfigSpec,
+  HostSnmpSystemAgentLimits,
   HostStorageDeviceInfo,
+  HostSystemResourceInfo,
+  HostVFlashManagerVFlashConfigInfo,
+  HostVMotionNetConfig,
+  HostVirtualNicManagerInfo,
+  HttpNfcLeaseInfo,
+  HttpNfcLeaseState,
+  LicenseDiagnostics,
+  LicenseFeatureInfo,
+  LicenseManagerEvaluationInfo,
+  LicenseManagerLicenseInfo,
+  LicenseSource,
+  LocalizationManagerMessageCatalog,
+  LocalizedMethodFault,
   ManagedEntityStatus,
   NetworkSummary,
+  OptionDef,
+  OptionValue,
+  OvfOptionInfo,
   PerfCounterInfo,
+  PerfInterval,
+  PerformanceDescription,
+  Permission,
+  PodStorageDrsEntry,
+  PowerSystemCapability,
+  PowerSystemInfo,
+  ProfileConfigInfo,
+  ProfileDescription,
   PropertyFilterSpec,
   ResourceConfigSpec,
   ResourcePoolRuntimeInfo,
   ResourcePoolSummary,
+  ScheduledTaskDescription,
+  ScheduledTaskInfo,
+  ServiceConsoleReservationInfo,
   ServiceContent,
+  ServiceManagerServiceInfo,
+  SimpleCommandEncoding,
+  StorageIORMInfo,
+  StoragePodSummary,
+  Tag,
+  TaskDescription,
   TaskInfo,
   UserSession,
+  VAppConfigInfo,
+  VirtualAppLinkInfo,
+  VirtualMachineCapability,
   VirtualMachineConfigInfo,
+  VirtualMachineFileLayout,
+  VirtualMachineFileLayoutEx,
+  VirtualMachineMemoryReservationInfo,
   VirtualMachineRuntimeInfo,
   VirtualMachineSnapshotInfo,
+  VirtualMachineStorageInfo,
   VirtualMachineSummary,
+  VsanHostConfigInfo,
 } from "./types.js";
 import { ContinueRetrievePropertiesEx, RetrievePropertiesEx } from "./methods.js";
 
-/** Properties of ClusterComputeResource (extends ComputeResource): alarmActionsEnabled, configIssue, configStatus, disabledMethod, effectiveRole, name, overallStatus, parent, recentTask, datastore, environmentBrowser, host, network, resourcePool, summary. */
-export interface ClusterComputeResourceProperties extends ComputeResourceProperties {}
+/** Properties of Alarm (extends ExtensibleManagedObject): availableField, value, info. */
+export interface AlarmProperties extends ExtensibleManagedObjectProperties {
+  /** AlarmInfo, required */
+  info: AlarmInfo;
+}
+
+export const AlarmManagedType: ManagedTypeInfo = {
+  typeName: "Alarm",
+  base: "ExtensibleManagedObject",
+  properties: () => [field("info", AlarmInfoCodec, "r")],
+};
+
+/** Reads the given properties of one Alarm. */
+export function retrieveAlarm<K extends keyof AlarmProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"Alarm">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<AlarmProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<AlarmProperties, K>>;
+}
+
+/** Properties of AlarmManager: defaultExpression, description. */
+export interface AlarmManagerProperties {
+  /** AlarmExpression, optional list */
+  defaultExpression?: AlarmExpression[];
+  /** AlarmDescription, required */
+  description: AlarmDescription;
+}
+
+export const AlarmManagerManagedType: ManagedTypeInfo = {
+  typeName: "AlarmManager",
+  properties: () => [
+    field("defaultExpression", AlarmExpressionCodec, "ol"),
+    field("description", AlarmDescriptionCodec, "r"),
+  ],
+};
+
+/** Reads the given properties of one AlarmManager. */
+export function retrieveAlarmManager<K extends keyof AlarmManagerProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"AlarmManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<AlarmManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<AlarmManagerProperties, K>>;
+}
+
+/** Properties of AuthorizationManager: description, privilegeList, roleList. */
+export interface AuthorizationManagerProperties {
+  /** AuthorizationDescription, required */
+  description: AuthorizationDescription;
+  /** AuthorizationPrivilege, optional list */
+  privilegeList?: AuthorizationPrivilege[];
+  /** AuthorizationRole, optional list */
+  roleList?: AuthorizationRole[];
+}
+
+export const AuthorizationManagerManagedType: ManagedTypeInfo = {
+  typeName: "AuthorizationManager",
+  properties: () => [
+    field("description", AuthorizationDescriptionCodec, "r"),
+    field("privilegeList", AuthorizationPrivilegeCodec, "ol"),
+    field("roleList", AuthorizationRoleCodec, "ol"),
+  ],
+};
+
+/** Reads the given properties of one AuthorizationManager. */
+export function retrieveAuthorizationManager<
+  K extends keyof AuthorizationManagerProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"AuthorizationManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<AuthorizationManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<AuthorizationManagerProperties, K>>;
+}
+
+/** Properties of ClusterComputeResource (extends ComputeResource): availableField, value, alarmActionsEnabled, configIssue, configStatus, customValue, declaredAlarmState, disabledMethod, effectiveRole, name, overallStatus, parent, permission, recentTask, tag, triggeredAlarmState, configurationEx, datastore, environmentBrowser, host, network, resourcePool, summary, actionHistory, configuration, drsFault, drsRecommendation, migrationHistory, recommendation. */
+export interface ClusterComputeResourceProperties extends ComputeResourceProperties {
+  /** ClusterActionHistory, optional list */
+  actionHistory?: ClusterActionHistory[];
+  /** ClusterConfigInfo, required */
+  configuration: ClusterConfigInfo;
+  /** ClusterDrsFaults, optional list */
+  drsFault?: ClusterDrsFaults[];
+  /** ClusterDrsRecommendation, optional list */
+  drsRecommendation?: ClusterDrsRecommendation[];
+  /** ClusterDrsMigration, optional list */
+  migrationHistory?: ClusterDrsMigration[];
+  /** ClusterRecommendation, optional list */
+  recommendation?: ClusterRecommendation[];
+}
 
 export const ClusterComputeResourceManagedType: ManagedTypeInfo = {
   typeName: "ClusterComputeResource",
   base: "ComputeResource",
-  properties: () => [],
+  properties: () => [
+    field("actionHistory", ClusterActionHistoryCodec, "ol"),
+    field("configuration", ClusterConfigInfoCodec, "r"),
+    field("drsFault", ClusterDrsFaultsCodec, "ol"),
+    field("drsRecommendation", ClusterDrsRecommendationCodec, "ol"),
+    field("migrationHistory", ClusterDrsMigrationCodec, "ol"),
+    field("recommendation", ClusterRecommendationCodec, "ol"),
+  ],
 };
 
 /** Reads the given properties of one ClusterComputeResource. */
@@ -114,18 +416,72 @@ export function retrieveClusterComputeResource<
   ) as Promise<Pick<ClusterComputeResourceProperties, K>>;
 }
 
-/** Properties of ComputeResource (extends ManagedEntity): alarmActionsEnabled, configIssue, configStatus, disabledMethod, effectiveRole, name, overallStatus, parent, recentTask, datastore, environmentBrowser, host, network, resourcePool, summary. */
+/** Properties of ClusterProfile (extends Profile): complianceStatus, config, createdTime, description, entity, modifiedTime, name. */
+export interface ClusterProfileProperties extends ProfileProperties {}
+
+export const ClusterProfileManagedType: ManagedTypeInfo = {
+  typeName: "ClusterProfile",
+  base: "Profile",
+  properties: () => [],
+};
+
+/** Reads the given properties of one ClusterProfile. */
+export function retrieveClusterProfile<K extends keyof ClusterProfileProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"ClusterProfile">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<ClusterProfileProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<ClusterProfileProperties, K>>;
+}
+
+/** Properties of ClusterProfileManager (extends ProfileManager): profile. */
+export interface ClusterProfileManagerProperties extends ProfileManagerProperties {}
+
+export const ClusterProfileManagerManagedType: ManagedTypeInfo = {
+  typeName: "ClusterProfileManager",
+  base: "ProfileManager",
+  properties: () => [],
+};
+
+/** Reads the given properties of one ClusterProfileManager. */
+export function retrieveClusterProfileManager<
+  K extends keyof ClusterProfileManagerProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"ClusterProfileManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<ClusterProfileManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<ClusterProfileManagerProperties, K>>;
+}
+
+/** Properties of ComputeResource (extends ManagedEntity): availableField, value, alarmActionsEnabled, configIssue, configStatus, customValue, declaredAlarmState, disabledMethod, effectiveRole, name, overallStatus, parent, permission, recentTask, tag, triggeredAlarmState, configurationEx, datastore, environmentBrowser, host, network, resourcePool, summary. */
 export interface ComputeResourceProperties extends ManagedEntityProperties {
+  /** ComputeResourceConfigInfo, required */
+  configurationEx: ComputeResourceConfigInfo;
   /** ManagedObjectReference to Datastore, optional list */
   datastore?: ManagedObjectReference<"Datastore">[];
-  /** ManagedObjectReference, optional */
-  environmentBrowser?: ManagedObjectReference;
+  /** ManagedObjectReference to EnvironmentBrowser, optional */
+  environmentBrowser?: ManagedObjectReference<"EnvironmentBrowser">;
   /** ManagedObjectReference to HostSystem, optional list */
   host?: ManagedObjectReference<"HostSystem">[];
   /** ManagedObjectReference to Network, optional list */
-  network?: ManagedObjectReference<"Network">[];
+  network?: ManagedObjectReference<"Network" | "DistributedVirtualPortgroup" | "OpaqueNetwork">[];
   /** ManagedObjectReference to ResourcePool, optional */
-  resourcePool?: ManagedObjectReference<"ResourcePool">;
+  resourcePool?: ManagedObjectReference<"ResourcePool" | "VirtualApp">;
   /** ComputeResourceSummary, required */
   summary: ComputeResourceSummary;
 }
@@ -134,6 +490,7 @@ export const ComputeResourceManagedType: ManagedTypeInfo = {
   typeName: "ComputeResource",
   base: "ManagedEntity",
   properties: () => [
+    field("configurationEx", ComputeResourceConfigInfoCodec, "r"),
     field("datastore", MorefCodec, "ol"),
     field("environmentBrowser", MorefCodec, "o"),
     field("host", MorefCodec, "ol"),
@@ -168,11 +525,17 @@ export interface ContainerViewProperties extends ManagedObjectViewProperties {
     | "ComputeResource"
     | "Datacenter"
     | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
     | "Folder"
     | "HostSystem"
     | "Network"
+    | "OpaqueNetwork"
     | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
     | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
   >;
   /** Boolean, required */
   recursive: boolean;
@@ -206,26 +569,90 @@ export function retrieveContainerView<K extends keyof ContainerViewProperties & 
   ) as Promise<Pick<ContainerViewProperties, K>>;
 }
 
-/** Properties of Datacenter (extends ManagedEntity): alarmActionsEnabled, configIssue, configStatus, disabledMethod, effectiveRole, name, overallStatus, parent, recentTask, datastore, datastoreFolder, hostFolder, network, networkFolder, vmFolder. */
+/** Properties of CustomFieldsManager: field. */
+export interface CustomFieldsManagerProperties {
+  /** CustomFieldDef, optional list */
+  field?: CustomFieldDef[];
+}
+
+export const CustomFieldsManagerManagedType: ManagedTypeInfo = {
+  typeName: "CustomFieldsManager",
+  properties: () => [field("field", CustomFieldDefCodec, "ol")],
+};
+
+/** Reads the given properties of one CustomFieldsManager. */
+export function retrieveCustomFieldsManager<K extends keyof CustomFieldsManagerProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"CustomFieldsManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<CustomFieldsManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<CustomFieldsManagerProperties, K>>;
+}
+
+/** Properties of CustomizationSpecManager: encryptionKey, info. */
+export interface CustomizationSpecManagerProperties {
+  /** Byte, optional list */
+  encryptionKey?: number[];
+  /** CustomizationSpecInfo, optional list */
+  info?: CustomizationSpecInfo[];
+}
+
+export const CustomizationSpecManagerManagedType: ManagedTypeInfo = {
+  typeName: "CustomizationSpecManager",
+  properties: () => [
+    field("encryptionKey", ByteCodec, "ol"),
+    field("info", CustomizationSpecInfoCodec, "ol"),
+  ],
+};
+
+/** Reads the given properties of one CustomizationSpecManager. */
+export function retrieveCustomizationSpecManager<
+  K extends keyof CustomizationSpecManagerProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"CustomizationSpecManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<CustomizationSpecManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<CustomizationSpecManagerProperties, K>>;
+}
+
+/** Properties of Datacenter (extends ManagedEntity): availableField, value, alarmActionsEnabled, configIssue, configStatus, customValue, declaredAlarmState, disabledMethod, effectiveRole, name, overallStatus, parent, permission, recentTask, tag, triggeredAlarmState, configuration, datastore, datastoreFolder, hostFolder, network, networkFolder, vmFolder. */
 export interface DatacenterProperties extends ManagedEntityProperties {
+  /** DatacenterConfigInfo, required */
+  configuration: DatacenterConfigInfo;
   /** ManagedObjectReference to Datastore, optional list */
   datastore?: ManagedObjectReference<"Datastore">[];
   /** ManagedObjectReference to Folder, required */
-  datastoreFolder: ManagedObjectReference<"Folder">;
+  datastoreFolder: ManagedObjectReference<"Folder" | "StoragePod">;
   /** ManagedObjectReference to Folder, required */
-  hostFolder: ManagedObjectReference<"Folder">;
+  hostFolder: ManagedObjectReference<"Folder" | "StoragePod">;
   /** ManagedObjectReference to Network, optional list */
-  network?: ManagedObjectReference<"Network">[];
+  network?: ManagedObjectReference<"Network" | "DistributedVirtualPortgroup" | "OpaqueNetwork">[];
   /** ManagedObjectReference to Folder, required */
-  networkFolder: ManagedObjectReference<"Folder">;
+  networkFolder: ManagedObjectReference<"Folder" | "StoragePod">;
   /** ManagedObjectReference to Folder, required */
-  vmFolder: ManagedObjectReference<"Folder">;
+  vmFolder: ManagedObjectReference<"Folder" | "StoragePod">;
 }
 
 export const DatacenterManagedType: ManagedTypeInfo = {
   typeName: "Datacenter",
   base: "ManagedEntity",
   properties: () => [
+    field("configuration", DatacenterConfigInfoCodec, "r"),
     field("datastore", MorefCodec, "ol"),
     field("datastoreFolder", MorefCodec, "r"),
     field("hostFolder", MorefCodec, "r"),
@@ -251,7 +678,7 @@ export function retrieveDatacenter<K extends keyof DatacenterProperties & string
   ) as Promise<Pick<DatacenterProperties, K>>;
 }
 
-/** Properties of Datastore (extends ManagedEntity): alarmActionsEnabled, configIssue, configStatus, disabledMethod, effectiveRole, name, overallStatus, parent, recentTask, browser, capability, host, info, summary, vm. */
+/** Properties of Datastore (extends ManagedEntity): availableField, value, alarmActionsEnabled, configIssue, configStatus, customValue, declaredAlarmState, disabledMethod, effectiveRole, name, overallStatus, parent, permission, recentTask, tag, triggeredAlarmState, browser, capability, host, info, iormConfiguration, summary, vm. */
 export interface DatastoreProperties extends ManagedEntityProperties {
   /** ManagedObjectReference to HostDatastoreBrowser, required */
   browser: ManagedObjectReference<"HostDatastoreBrowser">;
@@ -261,6 +688,8 @@ export interface DatastoreProperties extends ManagedEntityProperties {
   host?: DatastoreHostMount[];
   /** DatastoreInfo, required */
   info: DatastoreInfo;
+  /** StorageIORMInfo, optional */
+  iormConfiguration?: StorageIORMInfo;
   /** DatastoreSummary, required */
   summary: DatastoreSummary;
   /** ManagedObjectReference to VirtualMachine, optional list */
@@ -275,6 +704,7 @@ export const DatastoreManagedType: ManagedTypeInfo = {
     field("capability", DatastoreCapabilityCodec, "r"),
     field("host", DatastoreHostMountCodec, "ol"),
     field("info", DatastoreInfoCodec, "r"),
+    field("iormConfiguration", StorageIORMInfoCodec, "o"),
     field("summary", DatastoreSummaryCodec, "r"),
     field("vm", MorefCodec, "ol"),
   ],
@@ -296,12 +726,276 @@ export function retrieveDatastore<K extends keyof DatastoreProperties & string>(
   ) as Promise<Pick<DatastoreProperties, K>>;
 }
 
-/** Properties of ExtensibleManagedObject: (none). */
-export type ExtensibleManagedObjectProperties = Record<never, never>;
+/** Properties of DatastoreNamespaceManager: (none). */
+export type DatastoreNamespaceManagerProperties = Record<never, never>;
+
+export const DatastoreNamespaceManagerManagedType: ManagedTypeInfo = {
+  typeName: "DatastoreNamespaceManager",
+  properties: () => [],
+};
+
+/** Reads the given properties of one DatastoreNamespaceManager. */
+export function retrieveDatastoreNamespaceManager<
+  K extends keyof DatastoreNamespaceManagerProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"DatastoreNamespaceManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<DatastoreNamespaceManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<DatastoreNamespaceManagerProperties, K>>;
+}
+
+/** Properties of DiagnosticManager: (none). */
+export type DiagnosticManagerProperties = Record<never, never>;
+
+export const DiagnosticManagerManagedType: ManagedTypeInfo = {
+  typeName: "DiagnosticManager",
+  properties: () => [],
+};
+
+/** Reads the given properties of one DiagnosticManager. */
+export function retrieveDiagnosticManager<K extends keyof DiagnosticManagerProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"DiagnosticManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<DiagnosticManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<DiagnosticManagerProperties, K>>;
+}
+
+/** Properties of DistributedVirtualPortgroup (extends Network): availableField, value, alarmActionsEnabled, configIssue, configStatus, customValue, declaredAlarmState, disabledMethod, effectiveRole, name, overallStatus, parent, permission, recentTask, tag, triggeredAlarmState, host, summary, vm, config, key, portKeys. */
+export interface DistributedVirtualPortgroupProperties extends NetworkProperties {
+  /** DVPortgroupConfigInfo, required */
+  config: DVPortgroupConfigInfo;
+  /** String, required */
+  key: string;
+  /** String, optional list */
+  portKeys?: string[];
+}
+
+export const DistributedVirtualPortgroupManagedType: ManagedTypeInfo = {
+  typeName: "DistributedVirtualPortgroup",
+  base: "Network",
+  properties: () => [
+    field("config", DVPortgroupConfigInfoCodec, "r"),
+    field("key", StringCodec, "r"),
+    field("portKeys", StringCodec, "ol"),
+  ],
+};
+
+/** Reads the given properties of one DistributedVirtualPortgroup. */
+export function retrieveDistributedVirtualPortgroup<
+  K extends keyof DistributedVirtualPortgroupProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"DistributedVirtualPortgroup">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<DistributedVirtualPortgroupProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<DistributedVirtualPortgroupProperties, K>>;
+}
+
+/** Properties of DistributedVirtualSwitch (extends ManagedEntity): availableField, value, alarmActionsEnabled, configIssue, configStatus, customValue, declaredAlarmState, disabledMethod, effectiveRole, name, overallStatus, parent, permission, recentTask, tag, triggeredAlarmState, capability, config, networkResourcePool, portgroup, runtime, summary, uuid. */
+export interface DistributedVirtualSwitchProperties extends ManagedEntityProperties {
+  /** DVSCapability, required */
+  capability: DVSCapability;
+  /** DVSConfigInfo, required */
+  config: DVSConfigInfo;
+  /** DVSNetworkResourcePool, optional list */
+  networkResourcePool?: DVSNetworkResourcePool[];
+  /** ManagedObjectReference to DistributedVirtualPortgroup, optional list */
+  portgroup?: ManagedObjectReference<"DistributedVirtualPortgroup">[];
+  /** DVSRuntimeInfo, optional */
+  runtime?: DVSRuntimeInfo;
+  /** DVSSummary, required */
+  summary: DVSSummary;
+  /** String, required */
+  uuid: string;
+}
+
+export const DistributedVirtualSwitchManagedType: ManagedTypeInfo = {
+  typeName: "DistributedVirtualSwitch",
+  base: "ManagedEntity",
+  properties: () => [
+    field("capability", DVSCapabilityCodec, "r"),
+    field("config", DVSConfigInfoCodec, "r"),
+    field("networkResourcePool", DVSNetworkResourcePoolCodec, "ol"),
+    field("portgroup", MorefCodec, "ol"),
+    field("runtime", DVSRuntimeInfoCodec, "o"),
+    field("summary", DVSSummaryCodec, "r"),
+    field("uuid", StringCodec, "r"),
+  ],
+};
+
+/** Reads the given properties of one DistributedVirtualSwitch. */
+export function retrieveDistributedVirtualSwitch<
+  K extends keyof DistributedVirtualSwitchProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"DistributedVirtualSwitch">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<DistributedVirtualSwitchProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<DistributedVirtualSwitchProperties, K>>;
+}
+
+/** Properties of DistributedVirtualSwitchManager: (none). */
+export type DistributedVirtualSwitchManagerProperties = Record<never, never>;
+
+export const DistributedVirtualSwitchManagerManagedType: ManagedTypeInfo = {
+  typeName: "DistributedVirtualSwitchManager",
+  properties: () => [],
+};
+
+/** Reads the given properties of one DistributedVirtualSwitchManager. */
+export function retrieveDistributedVirtualSwitchManager<
+  K extends keyof DistributedVirtualSwitchManagerProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"DistributedVirtualSwitchManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<DistributedVirtualSwitchManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<DistributedVirtualSwitchManagerProperties, K>>;
+}
+
+/** Properties of EnvironmentBrowser: datastoreBrowser. */
+export interface EnvironmentBrowserProperties {
+  /** ManagedObjectReference to HostDatastoreBrowser, optional */
+  datastoreBrowser?: ManagedObjectReference<"HostDatastoreBrowser">;
+}
+
+export const EnvironmentBrowserManagedType: ManagedTypeInfo = {
+  typeName: "EnvironmentBrowser",
+  properties: () => [field("datastoreBrowser", MorefCodec, "o")],
+};
+
+/** Reads the given properties of one EnvironmentBrowser. */
+export function retrieveEnvironmentBrowser<K extends keyof EnvironmentBrowserProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"EnvironmentBrowser">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<EnvironmentBrowserProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<EnvironmentBrowserProperties, K>>;
+}
+
+/** Properties of EventHistoryCollector (extends HistoryCollector): filter, latestPage. */
+export interface EventHistoryCollectorProperties extends HistoryCollectorProperties {
+  /** Event, optional list */
+  latestPage?: Event[];
+}
+
+export const EventHistoryCollectorManagedType: ManagedTypeInfo = {
+  typeName: "EventHistoryCollector",
+  base: "HistoryCollector",
+  properties: () => [field("latestPage", EventCodec, "ol")],
+};
+
+/** Reads the given properties of one EventHistoryCollector. */
+export function retrieveEventHistoryCollector<
+  K extends keyof EventHistoryCollectorProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"EventHistoryCollector">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<EventHistoryCollectorProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<EventHistoryCollectorProperties, K>>;
+}
+
+/** Properties of EventManager: description, latestEvent, maxCollector. */
+export interface EventManagerProperties {
+  /** EventDescription, required */
+  description: EventDescription;
+  /** Event, optional */
+  latestEvent?: Event;
+  /** Int, required */
+  maxCollector: number;
+}
+
+export const EventManagerManagedType: ManagedTypeInfo = {
+  typeName: "EventManager",
+  properties: () => [
+    field("description", EventDescriptionCodec, "r"),
+    field("latestEvent", EventCodec, "o"),
+    field("maxCollector", IntCodec, "r"),
+  ],
+};
+
+/** Reads the given properties of one EventManager. */
+export function retrieveEventManager<K extends keyof EventManagerProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"EventManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<EventManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<EventManagerProperties, K>>;
+}
+
+/** Properties of ExtensibleManagedObject: availableField, value. */
+export interface ExtensibleManagedObjectProperties {
+  /** CustomFieldDef, optional list */
+  availableField?: CustomFieldDef[];
+  /** CustomFieldValue, optional list */
+  value?: CustomFieldValue[];
+}
 
 export const ExtensibleManagedObjectManagedType: ManagedTypeInfo = {
   typeName: "ExtensibleManagedObject",
-  properties: () => [],
+  properties: () => [
+    field("availableField", CustomFieldDefCodec, "ol"),
+    field("value", CustomFieldValueCodec, "ol"),
+  ],
 };
 
 /** Reads the given properties of one ExtensibleManagedObject. */
@@ -320,6 +1014,33 @@ export function retrieveExtensibleManagedObject<
     properties,
     options,
   ) as Promise<Pick<ExtensibleManagedObjectProperties, K>>;
+}
+
+/** Properties of ExtensionManager: extensionList. */
+export interface ExtensionManagerProperties {
+  /** Extension, optional list */
+  extensionList?: Extension[];
+}
+
+export const ExtensionManagerManagedType: ManagedTypeInfo = {
+  typeName: "ExtensionManager",
+  properties: () => [field("extensionList", ExtensionCodec, "ol")],
+};
+
+/** Reads the given properties of one ExtensionManager. */
+export function retrieveExtensionManager<K extends keyof ExtensionManagerProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"ExtensionManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<ExtensionManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<ExtensionManagerProperties, K>>;
 }
 
 /** Properties of FileManager: (none). */
@@ -346,7 +1067,7 @@ export function retrieveFileManager<K extends keyof FileManagerProperties & stri
   ) as Promise<Pick<FileManagerProperties, K>>;
 }
 
-/** Properties of Folder (extends ManagedEntity): alarmActionsEnabled, configIssue, configStatus, disabledMethod, effectiveRole, name, overallStatus, parent, recentTask, childEntity, childType. */
+/** Properties of Folder (extends ManagedEntity): availableField, value, alarmActionsEnabled, configIssue, configStatus, customValue, declaredAlarmState, disabledMethod, effectiveRole, name, overallStatus, parent, permission, recentTask, tag, triggeredAlarmState, childEntity, childType. */
 export interface FolderProperties extends ManagedEntityProperties {
   /** ManagedObjectReference to ManagedEntity, optional list */
   childEntity?: ManagedObjectReference<
@@ -355,11 +1076,17 @@ export interface FolderProperties extends ManagedEntityProperties {
     | "ComputeResource"
     | "Datacenter"
     | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
     | "Folder"
     | "HostSystem"
     | "Network"
+    | "OpaqueNetwork"
     | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
     | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
   >[];
   /** String, optional list */
   childType?: string[];
@@ -385,6 +1112,237 @@ export function retrieveFolder<K extends keyof FolderProperties & string>(
     properties,
     options,
   ) as Promise<Pick<FolderProperties, K>>;
+}
+
+/** Properties of GuestAuthManager: (none). */
+export type GuestAuthManagerProperties = Record<never, never>;
+
+export const GuestAuthManagerManagedType: ManagedTypeInfo = {
+  typeName: "GuestAuthManager",
+  properties: () => [],
+};
+
+/** Reads the given properties of one GuestAuthManager. */
+export function retrieveGuestAuthManager<K extends keyof GuestAuthManagerProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"GuestAuthManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<GuestAuthManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<GuestAuthManagerProperties, K>>;
+}
+
+/** Properties of GuestFileManager: (none). */
+export type GuestFileManagerProperties = Record<never, never>;
+
+export const GuestFileManagerManagedType: ManagedTypeInfo = {
+  typeName: "GuestFileManager",
+  properties: () => [],
+};
+
+/** Reads the given properties of one GuestFileManager. */
+export function retrieveGuestFileManager<K extends keyof GuestFileManagerProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"GuestFileManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<GuestFileManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<GuestFileManagerProperties, K>>;
+}
+
+/** Properties of GuestOperationsManager: authManager, fileManager, processManager. */
+export interface GuestOperationsManagerProperties {
+  /** ManagedObjectReference to GuestAuthManager, optional */
+  authManager?: ManagedObjectReference<"GuestAuthManager">;
+  /** ManagedObjectReference to GuestFileManager, optional */
+  fileManager?: ManagedObjectReference<"GuestFileManager">;
+  /** ManagedObjectReference to GuestProcessManager, optional */
+  processManager?: ManagedObjectReference<"GuestProcessManager">;
+}
+
+export const GuestOperationsManagerManagedType: ManagedTypeInfo = {
+  typeName: "GuestOperationsManager",
+  properties: () => [
+    field("authManager", MorefCodec, "o"),
+    field("fileManager", MorefCodec, "o"),
+    field("processManager", MorefCodec, "o"),
+  ],
+};
+
+/** Reads the given properties of one GuestOperationsManager. */
+export function retrieveGuestOperationsManager<
+  K extends keyof GuestOperationsManagerProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"GuestOperationsManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<GuestOperationsManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<GuestOperationsManagerProperties, K>>;
+}
+
+/** Properties of GuestProcessManager: (none). */
+export type GuestProcessManagerProperties = Record<never, never>;
+
+export const GuestProcessManagerManagedType: ManagedTypeInfo = {
+  typeName: "GuestProcessManager",
+  properties: () => [],
+};
+
+/** Reads the given properties of one GuestProcessManager. */
+export function retrieveGuestProcessManager<K extends keyof GuestProcessManagerProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"GuestProcessManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<GuestProcessManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<GuestProcessManagerProperties, K>>;
+}
+
+/** Properties of HistoryCollector: filter. */
+export interface HistoryCollectorProperties {
+  /** AnyType, required */
+  filter: AnyValue;
+}
+
+export const HistoryCollectorManagedType: ManagedTypeInfo = {
+  typeName: "HistoryCollector",
+  properties: () => [field("filter", AnyTypeCodec, "r")],
+};
+
+/** Reads the given properties of one HistoryCollector. */
+export function retrieveHistoryCollector<K extends keyof HistoryCollectorProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HistoryCollector">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HistoryCollectorProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HistoryCollectorProperties, K>>;
+}
+
+/** Properties of HostActiveDirectoryAuthentication (extends HostDirectoryStore): info. */
+export interface HostActiveDirectoryAuthenticationProperties extends HostDirectoryStoreProperties {}
+
+export const HostActiveDirectoryAuthenticationManagedType: ManagedTypeInfo = {
+  typeName: "HostActiveDirectoryAuthentication",
+  base: "HostDirectoryStore",
+  properties: () => [],
+};
+
+/** Reads the given properties of one HostActiveDirectoryAuthentication. */
+export function retrieveHostActiveDirectoryAuthentication<
+  K extends keyof HostActiveDirectoryAuthenticationProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostActiveDirectoryAuthentication">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostActiveDirectoryAuthenticationProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostActiveDirectoryAuthenticationProperties, K>>;
+}
+
+/** Properties of HostAuthenticationManager: info, supportedStore. */
+export interface HostAuthenticationManagerProperties {
+  /** HostAuthenticationManagerInfo, required */
+  info: HostAuthenticationManagerInfo;
+  /** ManagedObjectReference to HostAuthenticationStore, required list */
+  supportedStore: ManagedObjectReference<
+    | "HostAuthenticationStore"
+    | "HostActiveDirectoryAuthentication"
+    | "HostDirectoryStore"
+    | "HostLocalAuthentication"
+  >[];
+}
+
+export const HostAuthenticationManagerManagedType: ManagedTypeInfo = {
+  typeName: "HostAuthenticationManager",
+  properties: () => [
+    field("info", HostAuthenticationManagerInfoCodec, "r"),
+    field("supportedStore", MorefCodec, "rl"),
+  ],
+};
+
+/** Reads the given properties of one HostAuthenticationManager. */
+export function retrieveHostAuthenticationManager<
+  K extends keyof HostAuthenticationManagerProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostAuthenticationManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostAuthenticationManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostAuthenticationManagerProperties, K>>;
+}
+
+/** Properties of HostAuthenticationStore: info. */
+export interface HostAuthenticationStoreProperties {
+  /** HostAuthenticationStoreInfo, required */
+  info: HostAuthenticationStoreInfo;
+}
+
+export const HostAuthenticationStoreManagedType: ManagedTypeInfo = {
+  typeName: "HostAuthenticationStore",
+  properties: () => [field("info", HostAuthenticationStoreInfoCodec, "r")],
+};
+
+/** Reads the given properties of one HostAuthenticationStore. */
+export function retrieveHostAuthenticationStore<
+  K extends keyof HostAuthenticationStoreProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostAuthenticationStore">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostAuthenticationStoreProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostAuthenticationStoreProperties, K>>;
 }
 
 /** Properties of HostAutoStartManager: config. */
@@ -414,6 +1372,91 @@ export function retrieveHostAutoStartManager<
     properties,
     options,
   ) as Promise<Pick<HostAutoStartManagerProperties, K>>;
+}
+
+/** Properties of HostBootDeviceSystem: (none). */
+export type HostBootDeviceSystemProperties = Record<never, never>;
+
+export const HostBootDeviceSystemManagedType: ManagedTypeInfo = {
+  typeName: "HostBootDeviceSystem",
+  properties: () => [],
+};
+
+/** Reads the given properties of one HostBootDeviceSystem. */
+export function retrieveHostBootDeviceSystem<
+  K extends keyof HostBootDeviceSystemProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostBootDeviceSystem">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostBootDeviceSystemProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostBootDeviceSystemProperties, K>>;
+}
+
+/** Properties of HostCacheConfigurationManager: cacheConfigurationInfo. */
+export interface HostCacheConfigurationManagerProperties {
+  /** HostCacheConfigurationInfo, optional list */
+  cacheConfigurationInfo?: HostCacheConfigurationInfo[];
+}
+
+export const HostCacheConfigurationManagerManagedType: ManagedTypeInfo = {
+  typeName: "HostCacheConfigurationManager",
+  properties: () => [field("cacheConfigurationInfo", HostCacheConfigurationInfoCodec, "ol")],
+};
+
+/** Reads the given properties of one HostCacheConfigurationManager. */
+export function retrieveHostCacheConfigurationManager<
+  K extends keyof HostCacheConfigurationManagerProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostCacheConfigurationManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostCacheConfigurationManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostCacheConfigurationManagerProperties, K>>;
+}
+
+/** Properties of HostCpuSchedulerSystem (extends ExtensibleManagedObject): availableField, value, hyperthreadInfo. */
+export interface HostCpuSchedulerSystemProperties extends ExtensibleManagedObjectProperties {
+  /** HostHyperThreadScheduleInfo, optional */
+  hyperthreadInfo?: HostHyperThreadScheduleInfo;
+}
+
+export const HostCpuSchedulerSystemManagedType: ManagedTypeInfo = {
+  typeName: "HostCpuSchedulerSystem",
+  base: "ExtensibleManagedObject",
+  properties: () => [field("hyperthreadInfo", HostHyperThreadScheduleInfoCodec, "o")],
+};
+
+/** Reads the given properties of one HostCpuSchedulerSystem. */
+export function retrieveHostCpuSchedulerSystem<
+  K extends keyof HostCpuSchedulerSystemProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostCpuSchedulerSystem">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostCpuSchedulerSystemProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostCpuSchedulerSystemProperties, K>>;
 }
 
 /** Properties of HostDatastoreBrowser: datastore, supportedType. */
@@ -450,10 +1493,407 @@ export function retrieveHostDatastoreBrowser<
   ) as Promise<Pick<HostDatastoreBrowserProperties, K>>;
 }
 
-/** Properties of HostNetworkSystem (extends ExtensibleManagedObject): dnsConfig, networkInfo, offloadCapabilities. */
+/** Properties of HostDatastoreSystem: capabilities, datastore. */
+export interface HostDatastoreSystemProperties {
+  /** HostDatastoreSystemCapabilities, required */
+  capabilities: HostDatastoreSystemCapabilities;
+  /** ManagedObjectReference to Datastore, optional list */
+  datastore?: ManagedObjectReference<"Datastore">[];
+}
+
+export const HostDatastoreSystemManagedType: ManagedTypeInfo = {
+  typeName: "HostDatastoreSystem",
+  properties: () => [
+    field("capabilities", HostDatastoreSystemCapabilitiesCodec, "r"),
+    field("datastore", MorefCodec, "ol"),
+  ],
+};
+
+/** Reads the given properties of one HostDatastoreSystem. */
+export function retrieveHostDatastoreSystem<K extends keyof HostDatastoreSystemProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostDatastoreSystem">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostDatastoreSystemProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostDatastoreSystemProperties, K>>;
+}
+
+/** Properties of HostDateTimeSystem: dateTimeInfo. */
+export interface HostDateTimeSystemProperties {
+  /** HostDateTimeInfo, required */
+  dateTimeInfo: HostDateTimeInfo;
+}
+
+export const HostDateTimeSystemManagedType: ManagedTypeInfo = {
+  typeName: "HostDateTimeSystem",
+  properties: () => [field("dateTimeInfo", HostDateTimeInfoCodec, "r")],
+};
+
+/** Reads the given properties of one HostDateTimeSystem. */
+export function retrieveHostDateTimeSystem<K extends keyof HostDateTimeSystemProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostDateTimeSystem">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostDateTimeSystemProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostDateTimeSystemProperties, K>>;
+}
+
+/** Properties of HostDiagnosticSystem: activePartition. */
+export interface HostDiagnosticSystemProperties {
+  /** HostDiagnosticPartition, optional */
+  activePartition?: HostDiagnosticPartition;
+}
+
+export const HostDiagnosticSystemManagedType: ManagedTypeInfo = {
+  typeName: "HostDiagnosticSystem",
+  properties: () => [field("activePartition", HostDiagnosticPartitionCodec, "o")],
+};
+
+/** Reads the given properties of one HostDiagnosticSystem. */
+export function retrieveHostDiagnosticSystem<
+  K extends keyof HostDiagnosticSystemProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostDiagnosticSystem">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostDiagnosticSystemProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostDiagnosticSystemProperties, K>>;
+}
+
+/** Properties of HostDirectoryStore (extends HostAuthenticationStore): info. */
+export interface HostDirectoryStoreProperties extends HostAuthenticationStoreProperties {}
+
+export const HostDirectoryStoreManagedType: ManagedTypeInfo = {
+  typeName: "HostDirectoryStore",
+  base: "HostAuthenticationStore",
+  properties: () => [],
+};
+
+/** Reads the given properties of one HostDirectoryStore. */
+export function retrieveHostDirectoryStore<K extends keyof HostDirectoryStoreProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostDirectoryStore">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostDirectoryStoreProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostDirectoryStoreProperties, K>>;
+}
+
+/** Properties of HostEsxAgentHostManager: configInfo. */
+export interface HostEsxAgentHostManagerProperties {
+  /** HostEsxAgentHostManagerConfigInfo, required */
+  configInfo: HostEsxAgentHostManagerConfigInfo;
+}
+
+export const HostEsxAgentHostManagerManagedType: ManagedTypeInfo = {
+  typeName: "HostEsxAgentHostManager",
+  properties: () => [field("configInfo", HostEsxAgentHostManagerConfigInfoCodec, "r")],
+};
+
+/** Reads the given properties of one HostEsxAgentHostManager. */
+export function retrieveHostEsxAgentHostManager<
+  K extends keyof HostEsxAgentHostManagerProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostEsxAgentHostManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostEsxAgentHostManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostEsxAgentHostManagerProperties, K>>;
+}
+
+/** Properties of HostFirewallSystem (extends ExtensibleManagedObject): availableField, value, firewallInfo. */
+export interface HostFirewallSystemProperties extends ExtensibleManagedObjectProperties {
+  /** HostFirewallInfo, optional */
+  firewallInfo?: HostFirewallInfo;
+}
+
+export const HostFirewallSystemManagedType: ManagedTypeInfo = {
+  typeName: "HostFirewallSystem",
+  base: "ExtensibleManagedObject",
+  properties: () => [field("firewallInfo", HostFirewallInfoCodec, "o")],
+};
+
+/** Reads the given properties of one HostFirewallSystem. */
+export function retrieveHostFirewallSystem<K extends keyof HostFirewallSystemProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostFirewallSystem">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostFirewallSystemProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostFirewallSystemProperties, K>>;
+}
+
+/** Properties of HostFirmwareSystem: (none). */
+export type HostFirmwareSystemProperties = Record<never, never>;
+
+export const HostFirmwareSystemManagedType: ManagedTypeInfo = {
+  typeName: "HostFirmwareSystem",
+  properties: () => [],
+};
+
+/** Reads the given properties of one HostFirmwareSystem. */
+export function retrieveHostFirmwareSystem<K extends keyof HostFirmwareSystemProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostFirmwareSystem">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostFirmwareSystemProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostFirmwareSystemProperties, K>>;
+}
+
+/** Properties of HostGraphicsManager (extends ExtensibleManagedObject): availableField, value, graphicsInfo. */
+export interface HostGraphicsManagerProperties extends ExtensibleManagedObjectProperties {
+  /** HostGraphicsInfo, optional list */
+  graphicsInfo?: HostGraphicsInfo[];
+}
+
+export const HostGraphicsManagerManagedType: ManagedTypeInfo = {
+  typeName: "HostGraphicsManager",
+  base: "ExtensibleManagedObject",
+  properties: () => [field("graphicsInfo", HostGraphicsInfoCodec, "ol")],
+};
+
+/** Reads the given properties of one HostGraphicsManager. */
+export function retrieveHostGraphicsManager<K extends keyof HostGraphicsManagerProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostGraphicsManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostGraphicsManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostGraphicsManagerProperties, K>>;
+}
+
+/** Properties of HostHealthStatusSystem: runtime. */
+export interface HostHealthStatusSystemProperties {
+  /** HealthSystemRuntime, required */
+  runtime: HealthSystemRuntime;
+}
+
+export const HostHealthStatusSystemManagedType: ManagedTypeInfo = {
+  typeName: "HostHealthStatusSystem",
+  properties: () => [field("runtime", HealthSystemRuntimeCodec, "r")],
+};
+
+/** Reads the given properties of one HostHealthStatusSystem. */
+export function retrieveHostHealthStatusSystem<
+  K extends keyof HostHealthStatusSystemProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostHealthStatusSystem">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostHealthStatusSystemProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostHealthStatusSystemProperties, K>>;
+}
+
+/** Properties of HostImageConfigManager: (none). */
+export type HostImageConfigManagerProperties = Record<never, never>;
+
+export const HostImageConfigManagerManagedType: ManagedTypeInfo = {
+  typeName: "HostImageConfigManager",
+  properties: () => [],
+};
+
+/** Reads the given properties of one HostImageConfigManager. */
+export function retrieveHostImageConfigManager<
+  K extends keyof HostImageConfigManagerProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostImageConfigManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostImageConfigManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostImageConfigManagerProperties, K>>;
+}
+
+/** Properties of HostKernelModuleSystem: (none). */
+export type HostKernelModuleSystemProperties = Record<never, never>;
+
+export const HostKernelModuleSystemManagedType: ManagedTypeInfo = {
+  typeName: "HostKernelModuleSystem",
+  properties: () => [],
+};
+
+/** Reads the given properties of one HostKernelModuleSystem. */
+export function retrieveHostKernelModuleSystem<
+  K extends keyof HostKernelModuleSystemProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostKernelModuleSystem">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostKernelModuleSystemProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostKernelModuleSystemProperties, K>>;
+}
+
+/** Properties of HostLocalAccountManager: (none). */
+export type HostLocalAccountManagerProperties = Record<never, never>;
+
+export const HostLocalAccountManagerManagedType: ManagedTypeInfo = {
+  typeName: "HostLocalAccountManager",
+  properties: () => [],
+};
+
+/** Reads the given properties of one HostLocalAccountManager. */
+export function retrieveHostLocalAccountManager<
+  K extends keyof HostLocalAccountManagerProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostLocalAccountManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostLocalAccountManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostLocalAccountManagerProperties, K>>;
+}
+
+/** Properties of HostLocalAuthentication (extends HostAuthenticationStore): info. */
+export interface HostLocalAuthenticationProperties extends HostAuthenticationStoreProperties {}
+
+export const HostLocalAuthenticationManagedType: ManagedTypeInfo = {
+  typeName: "HostLocalAuthentication",
+  base: "HostAuthenticationStore",
+  properties: () => [],
+};
+
+/** Reads the given properties of one HostLocalAuthentication. */
+export function retrieveHostLocalAuthentication<
+  K extends keyof HostLocalAuthenticationProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostLocalAuthentication">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostLocalAuthenticationProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostLocalAuthenticationProperties, K>>;
+}
+
+/** Properties of HostMemorySystem (extends ExtensibleManagedObject): availableField, value, consoleReservationInfo, virtualMachineReservationInfo. */
+export interface HostMemorySystemProperties extends ExtensibleManagedObjectProperties {
+  /** ServiceConsoleReservationInfo, optional */
+  consoleReservationInfo?: ServiceConsoleReservationInfo;
+  /** VirtualMachineMemoryReservationInfo, optional */
+  virtualMachineReservationInfo?: VirtualMachineMemoryReservationInfo;
+}
+
+export const HostMemorySystemManagedType: ManagedTypeInfo = {
+  typeName: "HostMemorySystem",
+  base: "ExtensibleManagedObject",
+  properties: () => [
+    field("consoleReservationInfo", ServiceConsoleReservationInfoCodec, "o"),
+    field("virtualMachineReservationInfo", VirtualMachineMemoryReservationInfoCodec, "o"),
+  ],
+};
+
+/** Reads the given properties of one HostMemorySystem. */
+export function retrieveHostMemorySystem<K extends keyof HostMemorySystemProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostMemorySystem">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostMemorySystemProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostMemorySystemProperties, K>>;
+}
+
+/** Properties of HostNetworkSystem (extends ExtensibleManagedObject): availableField, value, capabilities, consoleIpRouteConfig, dnsConfig, ipRouteConfig, networkConfig, networkInfo, offloadCapabilities. */
 export interface HostNetworkSystemProperties extends ExtensibleManagedObjectProperties {
+  /** HostNetCapabilities, optional */
+  capabilities?: HostNetCapabilities;
+  /** HostIpRouteConfig, optional */
+  consoleIpRouteConfig?: HostIpRouteConfig;
   /** HostDnsConfig, optional */
   dnsConfig?: HostDnsConfig;
+  /** HostIpRouteConfig, optional */
+  ipRouteConfig?: HostIpRouteConfig;
+  /** HostNetworkConfig, optional */
+  networkConfig?: HostNetworkConfig;
   /** HostNetworkInfo, optional */
   networkInfo?: HostNetworkInfo;
   /** HostNetOffloadCapabilities, optional */
@@ -464,7 +1904,11 @@ export const HostNetworkSystemManagedType: ManagedTypeInfo = {
   typeName: "HostNetworkSystem",
   base: "ExtensibleManagedObject",
   properties: () => [
+    field("capabilities", HostNetCapabilitiesCodec, "o"),
+    field("consoleIpRouteConfig", HostIpRouteConfigCodec, "o"),
     field("dnsConfig", HostDnsConfigCodec, "o"),
+    field("ipRouteConfig", HostIpRouteConfigCodec, "o"),
+    field("networkConfig", HostNetworkConfigCodec, "o"),
     field("networkInfo", HostNetworkInfoCodec, "o"),
     field("offloadCapabilities", HostNetOffloadCapabilitiesCodec, "o"),
   ],
@@ -486,8 +1930,211 @@ export function retrieveHostNetworkSystem<K extends keyof HostNetworkSystemPrope
   ) as Promise<Pick<HostNetworkSystemProperties, K>>;
 }
 
-/** Properties of HostStorageSystem (extends ExtensibleManagedObject): storageDeviceInfo, systemFile. */
+/** Properties of HostPatchManager: (none). */
+export type HostPatchManagerProperties = Record<never, never>;
+
+export const HostPatchManagerManagedType: ManagedTypeInfo = {
+  typeName: "HostPatchManager",
+  properties: () => [],
+};
+
+/** Reads the given properties of one HostPatchManager. */
+export function retrieveHostPatchManager<K extends keyof HostPatchManagerProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostPatchManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostPatchManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostPatchManagerProperties, K>>;
+}
+
+/** Properties of HostPciPassthruSystem (extends ExtensibleManagedObject): availableField, value, pciPassthruInfo. */
+export interface HostPciPassthruSystemProperties extends ExtensibleManagedObjectProperties {
+  /** HostPciPassthruInfo, required list */
+  pciPassthruInfo: HostPciPassthruInfo[];
+}
+
+export const HostPciPassthruSystemManagedType: ManagedTypeInfo = {
+  typeName: "HostPciPassthruSystem",
+  base: "ExtensibleManagedObject",
+  properties: () => [field("pciPassthruInfo", HostPciPassthruInfoCodec, "rl")],
+};
+
+/** Reads the given properties of one HostPciPassthruSystem. */
+export function retrieveHostPciPassthruSystem<
+  K extends keyof HostPciPassthruSystemProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostPciPassthruSystem">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostPciPassthruSystemProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostPciPassthruSystemProperties, K>>;
+}
+
+/** Properties of HostPowerSystem: capability, info. */
+export interface HostPowerSystemProperties {
+  /** PowerSystemCapability, required */
+  capability: PowerSystemCapability;
+  /** PowerSystemInfo, required */
+  info: PowerSystemInfo;
+}
+
+export const HostPowerSystemManagedType: ManagedTypeInfo = {
+  typeName: "HostPowerSystem",
+  properties: () => [
+    field("capability", PowerSystemCapabilityCodec, "r"),
+    field("info", PowerSystemInfoCodec, "r"),
+  ],
+};
+
+/** Reads the given properties of one HostPowerSystem. */
+export function retrieveHostPowerSystem<K extends keyof HostPowerSystemProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostPowerSystem">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostPowerSystemProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostPowerSystemProperties, K>>;
+}
+
+/** Properties of HostProfile (extends Profile): complianceStatus, config, createdTime, description, entity, modifiedTime, name, referenceHost. */
+export interface HostProfileProperties extends ProfileProperties {
+  /** ManagedObjectReference to HostSystem, optional */
+  referenceHost?: ManagedObjectReference<"HostSystem">;
+}
+
+export const HostProfileManagedType: ManagedTypeInfo = {
+  typeName: "HostProfile",
+  base: "Profile",
+  properties: () => [field("referenceHost", MorefCodec, "o")],
+};
+
+/** Reads the given properties of one HostProfile. */
+export function retrieveHostProfile<K extends keyof HostProfileProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostProfile">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostProfileProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostProfileProperties, K>>;
+}
+
+/** Properties of HostProfileManager (extends ProfileManager): profile. */
+export interface HostProfileManagerProperties extends ProfileManagerProperties {}
+
+export const HostProfileManagerManagedType: ManagedTypeInfo = {
+  typeName: "HostProfileManager",
+  base: "ProfileManager",
+  properties: () => [],
+};
+
+/** Reads the given properties of one HostProfileManager. */
+export function retrieveHostProfileManager<K extends keyof HostProfileManagerProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostProfileManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostProfileManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostProfileManagerProperties, K>>;
+}
+
+/** Properties of HostServiceSystem (extends ExtensibleManagedObject): availableField, value, serviceInfo. */
+export interface HostServiceSystemProperties extends ExtensibleManagedObjectProperties {
+  /** HostServiceInfo, required */
+  serviceInfo: HostServiceInfo;
+}
+
+export const HostServiceSystemManagedType: ManagedTypeInfo = {
+  typeName: "HostServiceSystem",
+  base: "ExtensibleManagedObject",
+  properties: () => [field("serviceInfo", HostServiceInfoCodec, "r")],
+};
+
+/** Reads the given properties of one HostServiceSystem. */
+export function retrieveHostServiceSystem<K extends keyof HostServiceSystemProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostServiceSystem">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostServiceSystemProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostServiceSystemProperties, K>>;
+}
+
+/** Properties of HostSnmpSystem: configuration, limits. */
+export interface HostSnmpSystemProperties {
+  /** HostSnmpConfigSpec, required */
+  configuration: HostSnmpConfigSpec;
+  /** HostSnmpSystemAgentLimits, required */
+  limits: HostSnmpSystemAgentLimits;
+}
+
+export const HostSnmpSystemManagedType: ManagedTypeInfo = {
+  typeName: "HostSnmpSystem",
+  properties: () => [
+    field("configuration", HostSnmpConfigSpecCodec, "r"),
+    field("limits", HostSnmpSystemAgentLimitsCodec, "r"),
+  ],
+};
+
+/** Reads the given properties of one HostSnmpSystem. */
+export function retrieveHostSnmpSystem<K extends keyof HostSnmpSystemProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostSnmpSystem">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostSnmpSystemProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostSnmpSystemProperties, K>>;
+}
+
+/** Properties of HostStorageSystem (extends ExtensibleManagedObject): availableField, value, fileSystemVolumeInfo, multipathStateInfo, storageDeviceInfo, systemFile. */
 export interface HostStorageSystemProperties extends ExtensibleManagedObjectProperties {
+  /** HostFileSystemVolumeInfo, required */
+  fileSystemVolumeInfo: HostFileSystemVolumeInfo;
+  /** HostMultipathStateInfo, optional */
+  multipathStateInfo?: HostMultipathStateInfo;
   /** HostStorageDeviceInfo, optional */
   storageDeviceInfo?: HostStorageDeviceInfo;
   /** String, optional list */
@@ -498,6 +2145,8 @@ export const HostStorageSystemManagedType: ManagedTypeInfo = {
   typeName: "HostStorageSystem",
   base: "ExtensibleManagedObject",
   properties: () => [
+    field("fileSystemVolumeInfo", HostFileSystemVolumeInfoCodec, "r"),
+    field("multipathStateInfo", HostMultipathStateInfoCodec, "o"),
     field("storageDeviceInfo", HostStorageDeviceInfoCodec, "o"),
     field("systemFile", StringCodec, "ol"),
   ],
@@ -519,7 +2168,7 @@ export function retrieveHostStorageSystem<K extends keyof HostStorageSystemPrope
   ) as Promise<Pick<HostStorageSystemProperties, K>>;
 }
 
-/** Properties of HostSystem (extends ManagedEntity): alarmActionsEnabled, configIssue, configStatus, disabledMethod, effectiveRole, name, overallStatus, parent, recentTask, capability, config, configManager, datastore, datastoreBrowser, hardware, network, runtime, summary, vm. */
+/** Properties of HostSystem (extends ManagedEntity): availableField, value, alarmActionsEnabled, configIssue, configStatus, customValue, declaredAlarmState, disabledMethod, effectiveRole, name, overallStatus, parent, permission, recentTask, tag, triggeredAlarmState, capability, config, configManager, datastore, datastoreBrowser, hardware, licensableResource, network, runtime, summary, systemResources, vm. */
 export interface HostSystemProperties extends ManagedEntityProperties {
   /** HostCapability, optional */
   capability?: HostCapability;
@@ -533,12 +2182,16 @@ export interface HostSystemProperties extends ManagedEntityProperties {
   datastoreBrowser: ManagedObjectReference<"HostDatastoreBrowser">;
   /** HostHardwareInfo, optional */
   hardware?: HostHardwareInfo;
+  /** HostLicensableResourceInfo, required */
+  licensableResource: HostLicensableResourceInfo;
   /** ManagedObjectReference to Network, optional list */
-  network?: ManagedObjectReference<"Network">[];
+  network?: ManagedObjectReference<"Network" | "DistributedVirtualPortgroup" | "OpaqueNetwork">[];
   /** HostRuntimeInfo, required */
   runtime: HostRuntimeInfo;
   /** HostListSummary, required */
   summary: HostListSummary;
+  /** HostSystemResourceInfo, optional */
+  systemResources?: HostSystemResourceInfo;
   /** ManagedObjectReference to VirtualMachine, optional list */
   vm?: ManagedObjectReference<"VirtualMachine">[];
 }
@@ -553,9 +2206,11 @@ export const HostSystemManagedType: ManagedTypeInfo = {
     field("datastore", MorefCodec, "ol"),
     field("datastoreBrowser", MorefCodec, "r"),
     field("hardware", HostHardwareInfoCodec, "o"),
+    field("licensableResource", HostLicensableResourceInfoCodec, "r"),
     field("network", MorefCodec, "ol"),
     field("runtime", HostRuntimeInfoCodec, "r"),
     field("summary", HostListSummaryCodec, "r"),
+    field("systemResources", HostSystemResourceInfoCodec, "o"),
     field("vm", MorefCodec, "ol"),
   ],
 };
@@ -576,7 +2231,389 @@ export function retrieveHostSystem<K extends keyof HostSystemProperties & string
   ) as Promise<Pick<HostSystemProperties, K>>;
 }
 
-/** Properties of ManagedEntity (extends ExtensibleManagedObject): alarmActionsEnabled, configIssue, configStatus, disabledMethod, effectiveRole, name, overallStatus, parent, recentTask. */
+/** Properties of HostVFlashManager: vFlashConfigInfo. */
+export interface HostVFlashManagerProperties {
+  /** HostVFlashManagerVFlashConfigInfo, optional */
+  vFlashConfigInfo?: HostVFlashManagerVFlashConfigInfo;
+}
+
+export const HostVFlashManagerManagedType: ManagedTypeInfo = {
+  typeName: "HostVFlashManager",
+  properties: () => [field("vFlashConfigInfo", HostVFlashManagerVFlashConfigInfoCodec, "o")],
+};
+
+/** Reads the given properties of one HostVFlashManager. */
+export function retrieveHostVFlashManager<K extends keyof HostVFlashManagerProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostVFlashManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostVFlashManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostVFlashManagerProperties, K>>;
+}
+
+/** Properties of HostVMotionSystem (extends ExtensibleManagedObject): availableField, value, ipConfig, netConfig. */
+export interface HostVMotionSystemProperties extends ExtensibleManagedObjectProperties {
+  /** HostIpConfig, optional */
+  ipConfig?: HostIpConfig;
+  /** HostVMotionNetConfig, optional */
+  netConfig?: HostVMotionNetConfig;
+}
+
+export const HostVMotionSystemManagedType: ManagedTypeInfo = {
+  typeName: "HostVMotionSystem",
+  base: "ExtensibleManagedObject",
+  properties: () => [
+    field("ipConfig", HostIpConfigCodec, "o"),
+    field("netConfig", HostVMotionNetConfigCodec, "o"),
+  ],
+};
+
+/** Reads the given properties of one HostVMotionSystem. */
+export function retrieveHostVMotionSystem<K extends keyof HostVMotionSystemProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostVMotionSystem">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostVMotionSystemProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostVMotionSystemProperties, K>>;
+}
+
+/** Properties of HostVirtualNicManager (extends ExtensibleManagedObject): availableField, value, info. */
+export interface HostVirtualNicManagerProperties extends ExtensibleManagedObjectProperties {
+  /** HostVirtualNicManagerInfo, required */
+  info: HostVirtualNicManagerInfo;
+}
+
+export const HostVirtualNicManagerManagedType: ManagedTypeInfo = {
+  typeName: "HostVirtualNicManager",
+  base: "ExtensibleManagedObject",
+  properties: () => [field("info", HostVirtualNicManagerInfoCodec, "r")],
+};
+
+/** Reads the given properties of one HostVirtualNicManager. */
+export function retrieveHostVirtualNicManager<
+  K extends keyof HostVirtualNicManagerProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostVirtualNicManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostVirtualNicManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostVirtualNicManagerProperties, K>>;
+}
+
+/** Properties of HostVsanInternalSystem: (none). */
+export type HostVsanInternalSystemProperties = Record<never, never>;
+
+export const HostVsanInternalSystemManagedType: ManagedTypeInfo = {
+  typeName: "HostVsanInternalSystem",
+  properties: () => [],
+};
+
+/** Reads the given properties of one HostVsanInternalSystem. */
+export function retrieveHostVsanInternalSystem<
+  K extends keyof HostVsanInternalSystemProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostVsanInternalSystem">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostVsanInternalSystemProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostVsanInternalSystemProperties, K>>;
+}
+
+/** Properties of HostVsanSystem: config. */
+export interface HostVsanSystemProperties {
+  /** VsanHostConfigInfo, required */
+  config: VsanHostConfigInfo;
+}
+
+export const HostVsanSystemManagedType: ManagedTypeInfo = {
+  typeName: "HostVsanSystem",
+  properties: () => [field("config", VsanHostConfigInfoCodec, "r")],
+};
+
+/** Reads the given properties of one HostVsanSystem. */
+export function retrieveHostVsanSystem<K extends keyof HostVsanSystemProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HostVsanSystem">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HostVsanSystemProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HostVsanSystemProperties, K>>;
+}
+
+/** Properties of HttpNfcLease: error, info, initializeProgress, state. */
+export interface HttpNfcLeaseProperties {
+  /** LocalizedMethodFault, optional */
+  error?: LocalizedMethodFault;
+  /** HttpNfcLeaseInfo, optional */
+  info?: HttpNfcLeaseInfo;
+  /** Int, required */
+  initializeProgress: number;
+  /** HttpNfcLeaseState, required */
+  state: HttpNfcLeaseState;
+}
+
+export const HttpNfcLeaseManagedType: ManagedTypeInfo = {
+  typeName: "HttpNfcLease",
+  properties: () => [
+    field("error", LocalizedMethodFaultCodec, "o"),
+    field("info", HttpNfcLeaseInfoCodec, "o"),
+    field("initializeProgress", IntCodec, "r"),
+    field("state", HttpNfcLeaseStateCodec, "r"),
+  ],
+};
+
+/** Reads the given properties of one HttpNfcLease. */
+export function retrieveHttpNfcLease<K extends keyof HttpNfcLeaseProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"HttpNfcLease">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<HttpNfcLeaseProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<HttpNfcLeaseProperties, K>>;
+}
+
+/** Properties of InventoryView (extends ManagedObjectView): view. */
+export interface InventoryViewProperties extends ManagedObjectViewProperties {}
+
+export const InventoryViewManagedType: ManagedTypeInfo = {
+  typeName: "InventoryView",
+  base: "ManagedObjectView",
+  properties: () => [],
+};
+
+/** Reads the given properties of one InventoryView. */
+export function retrieveInventoryView<K extends keyof InventoryViewProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"InventoryView">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<InventoryViewProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<InventoryViewProperties, K>>;
+}
+
+/** Properties of IpPoolManager: (none). */
+export type IpPoolManagerProperties = Record<never, never>;
+
+export const IpPoolManagerManagedType: ManagedTypeInfo = {
+  typeName: "IpPoolManager",
+  properties: () => [],
+};
+
+/** Reads the given properties of one IpPoolManager. */
+export function retrieveIpPoolManager<K extends keyof IpPoolManagerProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"IpPoolManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<IpPoolManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<IpPoolManagerProperties, K>>;
+}
+
+/** Properties of IscsiManager: (none). */
+export type IscsiManagerProperties = Record<never, never>;
+
+export const IscsiManagerManagedType: ManagedTypeInfo = {
+  typeName: "IscsiManager",
+  properties: () => [],
+};
+
+/** Reads the given properties of one IscsiManager. */
+export function retrieveIscsiManager<K extends keyof IscsiManagerProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"IscsiManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<IscsiManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<IscsiManagerProperties, K>>;
+}
+
+/** Properties of LicenseAssignmentManager: (none). */
+export type LicenseAssignmentManagerProperties = Record<never, never>;
+
+export const LicenseAssignmentManagerManagedType: ManagedTypeInfo = {
+  typeName: "LicenseAssignmentManager",
+  properties: () => [],
+};
+
+/** Reads the given properties of one LicenseAssignmentManager. */
+export function retrieveLicenseAssignmentManager<
+  K extends keyof LicenseAssignmentManagerProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"LicenseAssignmentManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<LicenseAssignmentManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<LicenseAssignmentManagerProperties, K>>;
+}
+
+/** Properties of LicenseManager: diagnostics, evaluation, featureInfo, licenseAssignmentManager, licensedEdition, licenses, source, sourceAvailable. */
+export interface LicenseManagerProperties {
+  /** LicenseDiagnostics, optional */
+  diagnostics?: LicenseDiagnostics;
+  /** LicenseManagerEvaluationInfo, required */
+  evaluation: LicenseManagerEvaluationInfo;
+  /** LicenseFeatureInfo, optional list */
+  featureInfo?: LicenseFeatureInfo[];
+  /** ManagedObjectReference to LicenseAssignmentManager, optional */
+  licenseAssignmentManager?: ManagedObjectReference<"LicenseAssignmentManager">;
+  /** String, required */
+  licensedEdition: string;
+  /** LicenseManagerLicenseInfo, required list */
+  licenses: LicenseManagerLicenseInfo[];
+  /** LicenseSource, required */
+  source: LicenseSource;
+  /** Boolean, required */
+  sourceAvailable: boolean;
+}
+
+export const LicenseManagerManagedType: ManagedTypeInfo = {
+  typeName: "LicenseManager",
+  properties: () => [
+    field("diagnostics", LicenseDiagnosticsCodec, "o"),
+    field("evaluation", LicenseManagerEvaluationInfoCodec, "r"),
+    field("featureInfo", LicenseFeatureInfoCodec, "ol"),
+    field("licenseAssignmentManager", MorefCodec, "o"),
+    field("licensedEdition", StringCodec, "r"),
+    field("licenses", LicenseManagerLicenseInfoCodec, "rl"),
+    field("source", LicenseSourceCodec, "r"),
+    field("sourceAvailable", BooleanCodec, "r"),
+  ],
+};
+
+/** Reads the given properties of one LicenseManager. */
+export function retrieveLicenseManager<K extends keyof LicenseManagerProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"LicenseManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<LicenseManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<LicenseManagerProperties, K>>;
+}
+
+/** Properties of ListView (extends ManagedObjectView): view. */
+export interface ListViewProperties extends ManagedObjectViewProperties {}
+
+export const ListViewManagedType: ManagedTypeInfo = {
+  typeName: "ListView",
+  base: "ManagedObjectView",
+  properties: () => [],
+};
+
+/** Reads the given properties of one ListView. */
+export function retrieveListView<K extends keyof ListViewProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"ListView">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<ListViewProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<ListViewProperties, K>>;
+}
+
+/** Properties of LocalizationManager: catalog. */
+export interface LocalizationManagerProperties {
+  /** LocalizationManagerMessageCatalog, optional list */
+  catalog?: LocalizationManagerMessageCatalog[];
+}
+
+export const LocalizationManagerManagedType: ManagedTypeInfo = {
+  typeName: "LocalizationManager",
+  properties: () => [field("catalog", LocalizationManagerMessageCatalogCodec, "ol")],
+};
+
+/** Reads the given properties of one LocalizationManager. */
+export function retrieveLocalizationManager<K extends keyof LocalizationManagerProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"LocalizationManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<LocalizationManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<LocalizationManagerProperties, K>>;
+}
+
+/** Properties of ManagedEntity (extends ExtensibleManagedObject): availableField, value, alarmActionsEnabled, configIssue, configStatus, customValue, declaredAlarmState, disabledMethod, effectiveRole, name, overallStatus, parent, permission, recentTask, tag, triggeredAlarmState. */
 export interface ManagedEntityProperties extends ExtensibleManagedObjectProperties {
   /** Boolean, optional */
   alarmActionsEnabled?: boolean;
@@ -584,6 +2621,10 @@ export interface ManagedEntityProperties extends ExtensibleManagedObjectProperti
   configIssue?: Event[];
   /** ManagedEntityStatus, required */
   configStatus: ManagedEntityStatus;
+  /** CustomFieldValue, optional list */
+  customValue?: CustomFieldValue[];
+  /** AlarmState, optional list */
+  declaredAlarmState?: AlarmState[];
   /** String, optional list */
   disabledMethod?: string[];
   /** Int, optional list */
@@ -599,14 +2640,26 @@ export interface ManagedEntityProperties extends ExtensibleManagedObjectProperti
     | "ComputeResource"
     | "Datacenter"
     | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
     | "Folder"
     | "HostSystem"
     | "Network"
+    | "OpaqueNetwork"
     | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
     | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
   >;
+  /** Permission, optional list */
+  permission?: Permission[];
   /** ManagedObjectReference to Task, optional list */
   recentTask?: ManagedObjectReference<"Task">[];
+  /** Tag, optional list */
+  tag?: Tag[];
+  /** AlarmState, optional list */
+  triggeredAlarmState?: AlarmState[];
 }
 
 export const ManagedEntityManagedType: ManagedTypeInfo = {
@@ -616,12 +2669,17 @@ export const ManagedEntityManagedType: ManagedTypeInfo = {
     field("alarmActionsEnabled", BooleanCodec, "o"),
     field("configIssue", EventCodec, "ol"),
     field("configStatus", ManagedEntityStatusCodec, "r"),
+    field("customValue", CustomFieldValueCodec, "ol"),
+    field("declaredAlarmState", AlarmStateCodec, "ol"),
     field("disabledMethod", StringCodec, "ol"),
     field("effectiveRole", IntCodec, "ol"),
     field("name", StringCodec, "r"),
     field("overallStatus", ManagedEntityStatusCodec, "r"),
     field("parent", MorefCodec, "o"),
+    field("permission", PermissionCodec, "ol"),
     field("recentTask", MorefCodec, "ol"),
+    field("tag", TagCodec, "ol"),
+    field("triggeredAlarmState", AlarmStateCodec, "ol"),
   ],
 };
 
@@ -669,7 +2727,7 @@ export function retrieveManagedObjectView<K extends keyof ManagedObjectViewPrope
   ) as Promise<Pick<ManagedObjectViewProperties, K>>;
 }
 
-/** Properties of Network (extends ManagedEntity): alarmActionsEnabled, configIssue, configStatus, disabledMethod, effectiveRole, name, overallStatus, parent, recentTask, host, summary, vm. */
+/** Properties of Network (extends ManagedEntity): availableField, value, alarmActionsEnabled, configIssue, configStatus, customValue, declaredAlarmState, disabledMethod, effectiveRole, name, overallStatus, parent, permission, recentTask, tag, triggeredAlarmState, host, summary, vm. */
 export interface NetworkProperties extends ManagedEntityProperties {
   /** ManagedObjectReference to HostSystem, optional list */
   host?: ManagedObjectReference<"HostSystem">[];
@@ -705,15 +2763,112 @@ export function retrieveNetwork<K extends keyof NetworkProperties & string>(
   ) as Promise<Pick<NetworkProperties, K>>;
 }
 
-/** Properties of PerformanceManager: perfCounter. */
+/** Properties of OpaqueNetwork (extends Network): availableField, value, alarmActionsEnabled, configIssue, configStatus, customValue, declaredAlarmState, disabledMethod, effectiveRole, name, overallStatus, parent, permission, recentTask, tag, triggeredAlarmState, host, summary, vm. */
+export interface OpaqueNetworkProperties extends NetworkProperties {}
+
+export const OpaqueNetworkManagedType: ManagedTypeInfo = {
+  typeName: "OpaqueNetwork",
+  base: "Network",
+  properties: () => [],
+};
+
+/** Reads the given properties of one OpaqueNetwork. */
+export function retrieveOpaqueNetwork<K extends keyof OpaqueNetworkProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"OpaqueNetwork">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<OpaqueNetworkProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<OpaqueNetworkProperties, K>>;
+}
+
+/** Properties of OptionManager: setting, supportedOption. */
+export interface OptionManagerProperties {
+  /** OptionValue, optional list */
+  setting?: OptionValue[];
+  /** OptionDef, optional list */
+  supportedOption?: OptionDef[];
+}
+
+export const OptionManagerManagedType: ManagedTypeInfo = {
+  typeName: "OptionManager",
+  properties: () => [
+    field("setting", OptionValueCodec, "ol"),
+    field("supportedOption", OptionDefCodec, "ol"),
+  ],
+};
+
+/** Reads the given properties of one OptionManager. */
+export function retrieveOptionManager<K extends keyof OptionManagerProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"OptionManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<OptionManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<OptionManagerProperties, K>>;
+}
+
+/** Properties of OvfManager: ovfExportOption, ovfImportOption. */
+export interface OvfManagerProperties {
+  /** OvfOptionInfo, optional list */
+  ovfExportOption?: OvfOptionInfo[];
+  /** OvfOptionInfo, optional list */
+  ovfImportOption?: OvfOptionInfo[];
+}
+
+export const OvfManagerManagedType: ManagedTypeInfo = {
+  typeName: "OvfManager",
+  properties: () => [
+    field("ovfExportOption", OvfOptionInfoCodec, "ol"),
+    field("ovfImportOption", OvfOptionInfoCodec, "ol"),
+  ],
+};
+
+/** Reads the given properties of one OvfManager. */
+export function retrieveOvfManager<K extends keyof OvfManagerProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"OvfManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<OvfManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<OvfManagerProperties, K>>;
+}
+
+/** Properties of PerformanceManager: description, historicalInterval, perfCounter. */
 export interface PerformanceManagerProperties {
+  /** PerformanceDescription, required */
+  description: PerformanceDescription;
+  /** PerfInterval, optional list */
+  historicalInterval?: PerfInterval[];
   /** PerfCounterInfo, optional list */
   perfCounter?: PerfCounterInfo[];
 }
 
 export const PerformanceManagerManagedType: ManagedTypeInfo = {
   typeName: "PerformanceManager",
-  properties: () => [field("perfCounter", PerfCounterInfoCodec, "ol")],
+  properties: () => [
+    field("description", PerformanceDescriptionCodec, "r"),
+    field("historicalInterval", PerfIntervalCodec, "ol"),
+    field("perfCounter", PerfCounterInfoCodec, "ol"),
+  ],
 };
 
 /** Reads the given properties of one PerformanceManager. */
@@ -730,6 +2885,123 @@ export function retrievePerformanceManager<K extends keyof PerformanceManagerPro
     properties,
     options,
   ) as Promise<Pick<PerformanceManagerProperties, K>>;
+}
+
+/** Properties of Profile: complianceStatus, config, createdTime, description, entity, modifiedTime, name. */
+export interface ProfileProperties {
+  /** String, required */
+  complianceStatus: string;
+  /** ProfileConfigInfo, required */
+  config: ProfileConfigInfo;
+  /** DateTime, required */
+  createdTime: Date;
+  /** ProfileDescription, optional */
+  description?: ProfileDescription;
+  /** ManagedObjectReference to ManagedEntity, optional list */
+  entity?: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >[];
+  /** DateTime, required */
+  modifiedTime: Date;
+  /** String, required */
+  name: string;
+}
+
+export const ProfileManagedType: ManagedTypeInfo = {
+  typeName: "Profile",
+  properties: () => [
+    field("complianceStatus", StringCodec, "r"),
+    field("config", ProfileConfigInfoCodec, "r"),
+    field("createdTime", DateTimeCodec, "r"),
+    field("description", ProfileDescriptionCodec, "o"),
+    field("entity", MorefCodec, "ol"),
+    field("modifiedTime", DateTimeCodec, "r"),
+    field("name", StringCodec, "r"),
+  ],
+};
+
+/** Reads the given properties of one Profile. */
+export function retrieveProfile<K extends keyof ProfileProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"Profile">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<ProfileProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<ProfileProperties, K>>;
+}
+
+/** Properties of ProfileComplianceManager: (none). */
+export type ProfileComplianceManagerProperties = Record<never, never>;
+
+export const ProfileComplianceManagerManagedType: ManagedTypeInfo = {
+  typeName: "ProfileComplianceManager",
+  properties: () => [],
+};
+
+/** Reads the given properties of one ProfileComplianceManager. */
+export function retrieveProfileComplianceManager<
+  K extends keyof ProfileComplianceManagerProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"ProfileComplianceManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<ProfileComplianceManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<ProfileComplianceManagerProperties, K>>;
+}
+
+/** Properties of ProfileManager: profile. */
+export interface ProfileManagerProperties {
+  /** ManagedObjectReference to Profile, optional list */
+  profile?: ManagedObjectReference<"Profile" | "ClusterProfile" | "HostProfile">[];
+}
+
+export const ProfileManagerManagedType: ManagedTypeInfo = {
+  typeName: "ProfileManager",
+  properties: () => [field("profile", MorefCodec, "ol")],
+};
+
+/** Reads the given properties of one ProfileManager. */
+export function retrieveProfileManager<K extends keyof ProfileManagerProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"ProfileManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<ProfileManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<ProfileManagerProperties, K>>;
 }
 
 /** Properties of PropertyCollector: filter. */
@@ -791,7 +3063,33 @@ export function retrievePropertyFilter<K extends keyof PropertyFilterProperties 
   ) as Promise<Pick<PropertyFilterProperties, K>>;
 }
 
-/** Properties of ResourcePool (extends ManagedEntity): alarmActionsEnabled, configIssue, configStatus, disabledMethod, effectiveRole, name, overallStatus, parent, recentTask, childConfiguration, config, owner, resourcePool, runtime, summary, vm. */
+/** Properties of ResourcePlanningManager: (none). */
+export type ResourcePlanningManagerProperties = Record<never, never>;
+
+export const ResourcePlanningManagerManagedType: ManagedTypeInfo = {
+  typeName: "ResourcePlanningManager",
+  properties: () => [],
+};
+
+/** Reads the given properties of one ResourcePlanningManager. */
+export function retrieveResourcePlanningManager<
+  K extends keyof ResourcePlanningManagerProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"ResourcePlanningManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<ResourcePlanningManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<ResourcePlanningManagerProperties, K>>;
+}
+
+/** Properties of ResourcePool (extends ManagedEntity): availableField, value, alarmActionsEnabled, configIssue, configStatus, customValue, declaredAlarmState, disabledMethod, effectiveRole, name, overallStatus, parent, permission, recentTask, tag, triggeredAlarmState, childConfiguration, config, owner, resourcePool, runtime, summary, vm. */
 export interface ResourcePoolProperties extends ManagedEntityProperties {
   /** ResourceConfigSpec, optional list */
   childConfiguration?: ResourceConfigSpec[];
@@ -800,7 +3098,7 @@ export interface ResourcePoolProperties extends ManagedEntityProperties {
   /** ManagedObjectReference to ComputeResource, required */
   owner: ManagedObjectReference<"ComputeResource" | "ClusterComputeResource">;
   /** ManagedObjectReference to ResourcePool, optional list */
-  resourcePool?: ManagedObjectReference<"ResourcePool">[];
+  resourcePool?: ManagedObjectReference<"ResourcePool" | "VirtualApp">[];
   /** ResourcePoolRuntimeInfo, required */
   runtime: ResourcePoolRuntimeInfo;
   /** ResourcePoolSummary, required */
@@ -839,6 +3137,68 @@ export function retrieveResourcePool<K extends keyof ResourcePoolProperties & st
   ) as Promise<Pick<ResourcePoolProperties, K>>;
 }
 
+/** Properties of ScheduledTask (extends ExtensibleManagedObject): availableField, value, info. */
+export interface ScheduledTaskProperties extends ExtensibleManagedObjectProperties {
+  /** ScheduledTaskInfo, required */
+  info: ScheduledTaskInfo;
+}
+
+export const ScheduledTaskManagedType: ManagedTypeInfo = {
+  typeName: "ScheduledTask",
+  base: "ExtensibleManagedObject",
+  properties: () => [field("info", ScheduledTaskInfoCodec, "r")],
+};
+
+/** Reads the given properties of one ScheduledTask. */
+export function retrieveScheduledTask<K extends keyof ScheduledTaskProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"ScheduledTask">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<ScheduledTaskProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<ScheduledTaskProperties, K>>;
+}
+
+/** Properties of ScheduledTaskManager: description, scheduledTask. */
+export interface ScheduledTaskManagerProperties {
+  /** ScheduledTaskDescription, required */
+  description: ScheduledTaskDescription;
+  /** ManagedObjectReference to ScheduledTask, optional list */
+  scheduledTask?: ManagedObjectReference<"ScheduledTask">[];
+}
+
+export const ScheduledTaskManagerManagedType: ManagedTypeInfo = {
+  typeName: "ScheduledTaskManager",
+  properties: () => [
+    field("description", ScheduledTaskDescriptionCodec, "r"),
+    field("scheduledTask", MorefCodec, "ol"),
+  ],
+};
+
+/** Reads the given properties of one ScheduledTaskManager. */
+export function retrieveScheduledTaskManager<
+  K extends keyof ScheduledTaskManagerProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"ScheduledTaskManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<ScheduledTaskManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<ScheduledTaskManagerProperties, K>>;
+}
+
 /** Properties of SearchIndex: (none). */
 export type SearchIndexProperties = Record<never, never>;
 
@@ -863,8 +3223,10 @@ export function retrieveSearchIndex<K extends keyof SearchIndexProperties & stri
   ) as Promise<Pick<SearchIndexProperties, K>>;
 }
 
-/** Properties of ServiceInstance: content, serverClock. */
+/** Properties of ServiceInstance: capability, content, serverClock. */
 export interface ServiceInstanceProperties {
+  /** Capability, required */
+  capability: Capability;
   /** ServiceContent, required */
   content: ServiceContent;
   /** DateTime, required */
@@ -874,6 +3236,7 @@ export interface ServiceInstanceProperties {
 export const ServiceInstanceManagedType: ManagedTypeInfo = {
   typeName: "ServiceInstance",
   properties: () => [
+    field("capability", CapabilityCodec, "r"),
     field("content", ServiceContentCodec, "r"),
     field("serverClock", DateTimeCodec, "r"),
   ],
@@ -893,6 +3256,33 @@ export function retrieveServiceInstance<K extends keyof ServiceInstancePropertie
     properties,
     options,
   ) as Promise<Pick<ServiceInstanceProperties, K>>;
+}
+
+/** Properties of ServiceManager: service. */
+export interface ServiceManagerProperties {
+  /** ServiceManagerServiceInfo, optional list */
+  service?: ServiceManagerServiceInfo[];
+}
+
+export const ServiceManagerManagedType: ManagedTypeInfo = {
+  typeName: "ServiceManager",
+  properties: () => [field("service", ServiceManagerServiceInfoCodec, "ol")],
+};
+
+/** Reads the given properties of one ServiceManager. */
+export function retrieveServiceManager<K extends keyof ServiceManagerProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"ServiceManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<ServiceManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<ServiceManagerProperties, K>>;
 }
 
 /** Properties of SessionManager: currentSession, defaultLocale, message, messageLocaleList, sessionList, supportedLocaleList. */
@@ -939,7 +3329,98 @@ export function retrieveSessionManager<K extends keyof SessionManagerProperties 
   ) as Promise<Pick<SessionManagerProperties, K>>;
 }
 
-/** Properties of Task (extends ExtensibleManagedObject): info. */
+/** Properties of SimpleCommand: encodingType, entity. */
+export interface SimpleCommandProperties {
+  /** SimpleCommandEncoding, required */
+  encodingType: SimpleCommandEncoding;
+  /** ServiceManagerServiceInfo, required */
+  entity: ServiceManagerServiceInfo;
+}
+
+export const SimpleCommandManagedType: ManagedTypeInfo = {
+  typeName: "SimpleCommand",
+  properties: () => [
+    field("encodingType", SimpleCommandEncodingCodec, "r"),
+    field("entity", ServiceManagerServiceInfoCodec, "r"),
+  ],
+};
+
+/** Reads the given properties of one SimpleCommand. */
+export function retrieveSimpleCommand<K extends keyof SimpleCommandProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"SimpleCommand">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<SimpleCommandProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<SimpleCommandProperties, K>>;
+}
+
+/** Properties of StoragePod (extends Folder): availableField, value, alarmActionsEnabled, configIssue, configStatus, customValue, declaredAlarmState, disabledMethod, effectiveRole, name, overallStatus, parent, permission, recentTask, tag, triggeredAlarmState, childEntity, childType, podStorageDrsEntry, summary. */
+export interface StoragePodProperties extends FolderProperties {
+  /** PodStorageDrsEntry, optional */
+  podStorageDrsEntry?: PodStorageDrsEntry;
+  /** StoragePodSummary, optional */
+  summary?: StoragePodSummary;
+}
+
+export const StoragePodManagedType: ManagedTypeInfo = {
+  typeName: "StoragePod",
+  base: "Folder",
+  properties: () => [
+    field("podStorageDrsEntry", PodStorageDrsEntryCodec, "o"),
+    field("summary", StoragePodSummaryCodec, "o"),
+  ],
+};
+
+/** Reads the given properties of one StoragePod. */
+export function retrieveStoragePod<K extends keyof StoragePodProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"StoragePod">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<StoragePodProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<StoragePodProperties, K>>;
+}
+
+/** Properties of StorageResourceManager: (none). */
+export type StorageResourceManagerProperties = Record<never, never>;
+
+export const StorageResourceManagerManagedType: ManagedTypeInfo = {
+  typeName: "StorageResourceManager",
+  properties: () => [],
+};
+
+/** Reads the given properties of one StorageResourceManager. */
+export function retrieveStorageResourceManager<
+  K extends keyof StorageResourceManagerProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"StorageResourceManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<StorageResourceManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<StorageResourceManagerProperties, K>>;
+}
+
+/** Properties of Task (extends ExtensibleManagedObject): availableField, value, info. */
 export interface TaskProperties extends ExtensibleManagedObjectProperties {
   /** TaskInfo, required */
   info: TaskInfo;
@@ -965,6 +3446,98 @@ export function retrieveTask<K extends keyof TaskProperties & string>(
     properties,
     options,
   ) as Promise<Pick<TaskProperties, K>>;
+}
+
+/** Properties of TaskHistoryCollector (extends HistoryCollector): filter, latestPage. */
+export interface TaskHistoryCollectorProperties extends HistoryCollectorProperties {
+  /** TaskInfo, optional list */
+  latestPage?: TaskInfo[];
+}
+
+export const TaskHistoryCollectorManagedType: ManagedTypeInfo = {
+  typeName: "TaskHistoryCollector",
+  base: "HistoryCollector",
+  properties: () => [field("latestPage", TaskInfoCodec, "ol")],
+};
+
+/** Reads the given properties of one TaskHistoryCollector. */
+export function retrieveTaskHistoryCollector<
+  K extends keyof TaskHistoryCollectorProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"TaskHistoryCollector">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<TaskHistoryCollectorProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<TaskHistoryCollectorProperties, K>>;
+}
+
+/** Properties of TaskManager: description, maxCollector, recentTask. */
+export interface TaskManagerProperties {
+  /** TaskDescription, required */
+  description: TaskDescription;
+  /** Int, required */
+  maxCollector: number;
+  /** ManagedObjectReference to Task, optional list */
+  recentTask?: ManagedObjectReference<"Task">[];
+}
+
+export const TaskManagerManagedType: ManagedTypeInfo = {
+  typeName: "TaskManager",
+  properties: () => [
+    field("description", TaskDescriptionCodec, "r"),
+    field("maxCollector", IntCodec, "r"),
+    field("recentTask", MorefCodec, "ol"),
+  ],
+};
+
+/** Reads the given properties of one TaskManager. */
+export function retrieveTaskManager<K extends keyof TaskManagerProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"TaskManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<TaskManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<TaskManagerProperties, K>>;
+}
+
+/** Properties of UserDirectory: domainList. */
+export interface UserDirectoryProperties {
+  /** String, optional list */
+  domainList?: string[];
+}
+
+export const UserDirectoryManagedType: ManagedTypeInfo = {
+  typeName: "UserDirectory",
+  properties: () => [field("domainList", StringCodec, "ol")],
+};
+
+/** Reads the given properties of one UserDirectory. */
+export function retrieveUserDirectory<K extends keyof UserDirectoryProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"UserDirectory">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<UserDirectoryProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<UserDirectoryProperties, K>>;
 }
 
 /** Properties of View: (none). */
@@ -994,7 +3567,9 @@ export function retrieveView<K extends keyof ViewProperties & string>(
 /** Properties of ViewManager: viewList. */
 export interface ViewManagerProperties {
   /** ManagedObjectReference to View, optional list */
-  viewList?: ManagedObjectReference<"View" | "ContainerView" | "ManagedObjectView">[];
+  viewList?: ManagedObjectReference<
+    "View" | "ContainerView" | "InventoryView" | "ListView" | "ManagedObjectView"
+  >[];
 }
 
 export const ViewManagerManagedType: ManagedTypeInfo = {
@@ -1016,6 +3591,68 @@ export function retrieveViewManager<K extends keyof ViewManagerProperties & stri
     properties,
     options,
   ) as Promise<Pick<ViewManagerProperties, K>>;
+}
+
+/** Properties of VirtualApp (extends ResourcePool): availableField, value, alarmActionsEnabled, configIssue, configStatus, customValue, declaredAlarmState, disabledMethod, effectiveRole, name, overallStatus, parent, permission, recentTask, tag, triggeredAlarmState, childConfiguration, config, owner, resourcePool, runtime, summary, vm, childLink, datastore, network, parentFolder, parentVApp, vAppConfig. */
+export interface VirtualAppProperties extends ResourcePoolProperties {
+  /** VirtualAppLinkInfo, optional list */
+  childLink?: VirtualAppLinkInfo[];
+  /** ManagedObjectReference to Datastore, optional list */
+  datastore?: ManagedObjectReference<"Datastore">[];
+  /** ManagedObjectReference to Network, optional list */
+  network?: ManagedObjectReference<"Network" | "DistributedVirtualPortgroup" | "OpaqueNetwork">[];
+  /** ManagedObjectReference to Folder, optional */
+  parentFolder?: ManagedObjectReference<"Folder" | "StoragePod">;
+  /** ManagedObjectReference to ManagedEntity, optional */
+  parentVApp?: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >;
+  /** VAppConfigInfo, optional */
+  vAppConfig?: VAppConfigInfo;
+}
+
+export const VirtualAppManagedType: ManagedTypeInfo = {
+  typeName: "VirtualApp",
+  base: "ResourcePool",
+  properties: () => [
+    field("childLink", VirtualAppLinkInfoCodec, "ol"),
+    field("datastore", MorefCodec, "ol"),
+    field("network", MorefCodec, "ol"),
+    field("parentFolder", MorefCodec, "o"),
+    field("parentVApp", MorefCodec, "o"),
+    field("vAppConfig", VAppConfigInfoCodec, "o"),
+  ],
+};
+
+/** Reads the given properties of one VirtualApp. */
+export function retrieveVirtualApp<K extends keyof VirtualAppProperties & string>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"VirtualApp">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<VirtualAppProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<VirtualAppProperties, K>>;
 }
 
 /** Properties of VirtualDiskManager: (none). */
@@ -1042,18 +3679,26 @@ export function retrieveVirtualDiskManager<K extends keyof VirtualDiskManagerPro
   ) as Promise<Pick<VirtualDiskManagerProperties, K>>;
 }
 
-/** Properties of VirtualMachine (extends ManagedEntity): alarmActionsEnabled, configIssue, configStatus, disabledMethod, effectiveRole, name, overallStatus, parent, recentTask, config, datastore, environmentBrowser, guestHeartbeatStatus, network, parentVApp, resourceConfig, resourcePool, rootSnapshot, runtime, snapshot, summary. */
+/** Properties of VirtualMachine (extends ManagedEntity): availableField, value, alarmActionsEnabled, configIssue, configStatus, customValue, declaredAlarmState, disabledMethod, effectiveRole, name, overallStatus, parent, permission, recentTask, tag, triggeredAlarmState, capability, config, datastore, environmentBrowser, guest, guestHeartbeatStatus, layout, layoutEx, network, parentVApp, resourceConfig, resourcePool, rootSnapshot, runtime, snapshot, storage, summary. */
 export interface VirtualMachineProperties extends ManagedEntityProperties {
+  /** VirtualMachineCapability, required */
+  capability: VirtualMachineCapability;
   /** VirtualMachineConfigInfo, optional */
   config?: VirtualMachineConfigInfo;
   /** ManagedObjectReference to Datastore, optional list */
   datastore?: ManagedObjectReference<"Datastore">[];
-  /** ManagedObjectReference, required */
-  environmentBrowser: ManagedObjectReference;
+  /** ManagedObjectReference to EnvironmentBrowser, required */
+  environmentBrowser: ManagedObjectReference<"EnvironmentBrowser">;
+  /** GuestInfo, optional */
+  guest?: GuestInfo;
   /** ManagedEntityStatus, required */
   guestHeartbeatStatus: ManagedEntityStatus;
+  /** VirtualMachineFileLayout, optional */
+  layout?: VirtualMachineFileLayout;
+  /** VirtualMachineFileLayoutEx, optional */
+  layoutEx?: VirtualMachineFileLayoutEx;
   /** ManagedObjectReference to Network, optional list */
-  network?: ManagedObjectReference<"Network">[];
+  network?: ManagedObjectReference<"Network" | "DistributedVirtualPortgroup" | "OpaqueNetwork">[];
   /** ManagedObjectReference to ManagedEntity, optional */
   parentVApp?: ManagedObjectReference<
     | "ManagedEntity"
@@ -1061,22 +3706,30 @@ export interface VirtualMachineProperties extends ManagedEntityProperties {
     | "ComputeResource"
     | "Datacenter"
     | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
     | "Folder"
     | "HostSystem"
     | "Network"
+    | "OpaqueNetwork"
     | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
     | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
   >;
   /** ResourceConfigSpec, optional */
   resourceConfig?: ResourceConfigSpec;
   /** ManagedObjectReference to ResourcePool, optional */
-  resourcePool?: ManagedObjectReference<"ResourcePool">;
+  resourcePool?: ManagedObjectReference<"ResourcePool" | "VirtualApp">;
   /** ManagedObjectReference to VirtualMachineSnapshot, optional list */
   rootSnapshot?: ManagedObjectReference<"VirtualMachineSnapshot">[];
   /** VirtualMachineRuntimeInfo, required */
   runtime: VirtualMachineRuntimeInfo;
   /** VirtualMachineSnapshotInfo, optional */
   snapshot?: VirtualMachineSnapshotInfo;
+  /** VirtualMachineStorageInfo, optional */
+  storage?: VirtualMachineStorageInfo;
   /** VirtualMachineSummary, required */
   summary: VirtualMachineSummary;
 }
@@ -1085,10 +3738,14 @@ export const VirtualMachineManagedType: ManagedTypeInfo = {
   typeName: "VirtualMachine",
   base: "ManagedEntity",
   properties: () => [
+    field("capability", VirtualMachineCapabilityCodec, "r"),
     field("config", VirtualMachineConfigInfoCodec, "o"),
     field("datastore", MorefCodec, "ol"),
     field("environmentBrowser", MorefCodec, "r"),
+    field("guest", GuestInfoCodec, "o"),
     field("guestHeartbeatStatus", ManagedEntityStatusCodec, "r"),
+    field("layout", VirtualMachineFileLayoutCodec, "o"),
+    field("layoutEx", VirtualMachineFileLayoutExCodec, "o"),
     field("network", MorefCodec, "ol"),
     field("parentVApp", MorefCodec, "o"),
     field("resourceConfig", ResourceConfigSpecCodec, "o"),
@@ -1096,6 +3753,7 @@ export const VirtualMachineManagedType: ManagedTypeInfo = {
     field("rootSnapshot", MorefCodec, "ol"),
     field("runtime", VirtualMachineRuntimeInfoCodec, "r"),
     field("snapshot", VirtualMachineSnapshotInfoCodec, "o"),
+    field("storage", VirtualMachineStorageInfoCodec, "o"),
     field("summary", VirtualMachineSummaryCodec, "r"),
   ],
 };
@@ -1116,7 +3774,59 @@ export function retrieveVirtualMachine<K extends keyof VirtualMachineProperties 
   ) as Promise<Pick<VirtualMachineProperties, K>>;
 }
 
-/** Properties of VirtualMachineSnapshot (extends ExtensibleManagedObject): childSnapshot, config. */
+/** Properties of VirtualMachineCompatibilityChecker: (none). */
+export type VirtualMachineCompatibilityCheckerProperties = Record<never, never>;
+
+export const VirtualMachineCompatibilityCheckerManagedType: ManagedTypeInfo = {
+  typeName: "VirtualMachineCompatibilityChecker",
+  properties: () => [],
+};
+
+/** Reads the given properties of one VirtualMachineCompatibilityChecker. */
+export function retrieveVirtualMachineCompatibilityChecker<
+  K extends keyof VirtualMachineCompatibilityCheckerProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"VirtualMachineCompatibilityChecker">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<VirtualMachineCompatibilityCheckerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<VirtualMachineCompatibilityCheckerProperties, K>>;
+}
+
+/** Properties of VirtualMachineProvisioningChecker: (none). */
+export type VirtualMachineProvisioningCheckerProperties = Record<never, never>;
+
+export const VirtualMachineProvisioningCheckerManagedType: ManagedTypeInfo = {
+  typeName: "VirtualMachineProvisioningChecker",
+  properties: () => [],
+};
+
+/** Reads the given properties of one VirtualMachineProvisioningChecker. */
+export function retrieveVirtualMachineProvisioningChecker<
+  K extends keyof VirtualMachineProvisioningCheckerProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"VirtualMachineProvisioningChecker">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<VirtualMachineProvisioningCheckerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<VirtualMachineProvisioningCheckerProperties, K>>;
+}
+
+/** Properties of VirtualMachineSnapshot (extends ExtensibleManagedObject): availableField, value, childSnapshot, config. */
 export interface VirtualMachineSnapshotProperties extends ExtensibleManagedObjectProperties {
   /** ManagedObjectReference to VirtualMachineSnapshot, optional list */
   childSnapshot?: ManagedObjectReference<"VirtualMachineSnapshot">[];
@@ -1151,37 +3861,172 @@ export function retrieveVirtualMachineSnapshot<
   ) as Promise<Pick<VirtualMachineSnapshotProperties, K>>;
 }
 
+/** Properties of VirtualizationManager: (none). */
+export type VirtualizationManagerProperties = Record<never, never>;
+
+export const VirtualizationManagerManagedType: ManagedTypeInfo = {
+  typeName: "VirtualizationManager",
+  properties: () => [],
+};
+
+/** Reads the given properties of one VirtualizationManager. */
+export function retrieveVirtualizationManager<
+  K extends keyof VirtualizationManagerProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"VirtualizationManager">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<VirtualizationManagerProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<VirtualizationManagerProperties, K>>;
+}
+
+/** Properties of VmwareDistributedVirtualSwitch (extends DistributedVirtualSwitch): availableField, value, alarmActionsEnabled, configIssue, configStatus, customValue, declaredAlarmState, disabledMethod, effectiveRole, name, overallStatus, parent, permission, recentTask, tag, triggeredAlarmState, capability, config, networkResourcePool, portgroup, runtime, summary, uuid. */
+export interface VmwareDistributedVirtualSwitchProperties extends DistributedVirtualSwitchProperties {}
+
+export const VmwareDistributedVirtualSwitchManagedType: ManagedTypeInfo = {
+  typeName: "VmwareDistributedVirtualSwitch",
+  base: "DistributedVirtualSwitch",
+  properties: () => [],
+};
+
+/** Reads the given properties of one VmwareDistributedVirtualSwitch. */
+export function retrieveVmwareDistributedVirtualSwitch<
+  K extends keyof VmwareDistributedVirtualSwitchProperties & string,
+>(
+  client: VimInvoker,
+  ref: ManagedObjectReference<"VmwareDistributedVirtualSwitch">,
+  properties: readonly K[],
+  options?: CallOptions,
+): Promise<Pick<VmwareDistributedVirtualSwitchProperties, K>> {
+  return retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    properties,
+    options,
+  ) as Promise<Pick<VmwareDistributedVirtualSwitchProperties, K>>;
+}
+
 /** Every managed type by name. */
 export const managedTypes: ReadonlyMap<string, ManagedTypeInfo> = new Map([
+  ["Alarm", AlarmManagedType],
+  ["AlarmManager", AlarmManagerManagedType],
+  ["AuthorizationManager", AuthorizationManagerManagedType],
   ["ClusterComputeResource", ClusterComputeResourceManagedType],
+  ["ClusterProfile", ClusterProfileManagedType],
+  ["ClusterProfileManager", ClusterProfileManagerManagedType],
   ["ComputeResource", ComputeResourceManagedType],
   ["ContainerView", ContainerViewManagedType],
+  ["CustomFieldsManager", CustomFieldsManagerManagedType],
+  ["CustomizationSpecManager", CustomizationSpecManagerManagedType],
   ["Datacenter", DatacenterManagedType],
   ["Datastore", DatastoreManagedType],
+  ["DatastoreNamespaceManager", DatastoreNamespaceManagerManagedType],
+  ["DiagnosticManager", DiagnosticManagerManagedType],
+  ["DistributedVirtualPortgroup", DistributedVirtualPortgroupManagedType],
+  ["DistributedVirtualSwitch", DistributedVirtualSwitchManagedType],
+  ["DistributedVirtualSwitchManager", DistributedVirtualSwitchManagerManagedType],
+  ["EnvironmentBrowser", EnvironmentBrowserManagedType],
+  ["EventHistoryCollector", EventHistoryCollectorManagedType],
+  ["EventManager", EventManagerManagedType],
   ["ExtensibleManagedObject", ExtensibleManagedObjectManagedType],
+  ["ExtensionManager", ExtensionManagerManagedType],
   ["FileManager", FileManagerManagedType],
   ["Folder", FolderManagedType],
+  ["GuestAuthManager", GuestAuthManagerManagedType],
+  ["GuestFileManager", GuestFileManagerManagedType],
+  ["GuestOperationsManager", GuestOperationsManagerManagedType],
+  ["GuestProcessManager", GuestProcessManagerManagedType],
+  ["HistoryCollector", HistoryCollectorManagedType],
+  ["HostActiveDirectoryAuthentication", HostActiveDirectoryAuthenticationManagedType],
+  ["HostAuthenticationManager", HostAuthenticationManagerManagedType],
+  ["HostAuthenticationStore", HostAuthenticationStoreManagedType],
   ["HostAutoStartManager", HostAutoStartManagerManagedType],
+  ["HostBootDeviceSystem", HostBootDeviceSystemManagedType],
+  ["HostCacheConfigurationManager", HostCacheConfigurationManagerManagedType],
+  ["HostCpuSchedulerSystem", HostCpuSchedulerSystemManagedType],
   ["HostDatastoreBrowser", HostDatastoreBrowserManagedType],
+  ["HostDatastoreSystem", HostDatastoreSystemManagedType],
+  ["HostDateTimeSystem", HostDateTimeSystemManagedType],
+  ["HostDiagnosticSystem", HostDiagnosticSystemManagedType],
+  ["HostDirectoryStore", HostDirectoryStoreManagedType],
+  ["HostEsxAgentHostManager", HostEsxAgentHostManagerManagedType],
+  ["HostFirewallSystem", HostFirewallSystemManagedType],
+  ["HostFirmwareSystem", HostFirmwareSystemManagedType],
+  ["HostGraphicsManager", HostGraphicsManagerManagedType],
+  ["HostHealthStatusSystem", HostHealthStatusSystemManagedType],
+  ["HostImageConfigManager", HostImageConfigManagerManagedType],
+  ["HostKernelModuleSystem", HostKernelModuleSystemManagedType],
+  ["HostLocalAccountManager", HostLocalAccountManagerManagedType],
+  ["HostLocalAuthentication", HostLocalAuthenticationManagedType],
+  ["HostMemorySystem", HostMemorySystemManagedType],
   ["HostNetworkSystem", HostNetworkSystemManagedType],
+  ["HostPatchManager", HostPatchManagerManagedType],
+  ["HostPciPassthruSystem", HostPciPassthruSystemManagedType],
+  ["HostPowerSystem", HostPowerSystemManagedType],
+  ["HostProfile", HostProfileManagedType],
+  ["HostProfileManager", HostProfileManagerManagedType],
+  ["HostServiceSystem", HostServiceSystemManagedType],
+  ["HostSnmpSystem", HostSnmpSystemManagedType],
   ["HostStorageSystem", HostStorageSystemManagedType],
   ["HostSystem", HostSystemManagedType],
+  ["HostVFlashManager", HostVFlashManagerManagedType],
+  ["HostVMotionSystem", HostVMotionSystemManagedType],
+  ["HostVirtualNicManager", HostVirtualNicManagerManagedType],
+  ["HostVsanInternalSystem", HostVsanInternalSystemManagedType],
+  ["HostVsanSystem", HostVsanSystemManagedType],
+  ["HttpNfcLease", HttpNfcLeaseManagedType],
+  ["InventoryView", InventoryViewManagedType],
+  ["IpPoolManager", IpPoolManagerManagedType],
+  ["IscsiManager", IscsiManagerManagedType],
+  ["LicenseAssignmentManager", LicenseAssignmentManagerManagedType],
+  ["LicenseManager", LicenseManagerManagedType],
+  ["ListView", ListViewManagedType],
+  ["LocalizationManager", LocalizationManagerManagedType],
   ["ManagedEntity", ManagedEntityManagedType],
   ["ManagedObjectView", ManagedObjectViewManagedType],
   ["Network", NetworkManagedType],
+  ["OpaqueNetwork", OpaqueNetworkManagedType],
+  ["OptionManager", OptionManagerManagedType],
+  ["OvfManager", OvfManagerManagedType],
   ["PerformanceManager", PerformanceManagerManagedType],
+  ["Profile", ProfileManagedType],
+  ["ProfileComplianceManager", ProfileComplianceManagerManagedType],
+  ["ProfileManager", ProfileManagerManagedType],
   ["PropertyCollector", PropertyCollectorManagedType],
   ["PropertyFilter", PropertyFilterManagedType],
+  ["ResourcePlanningManager", ResourcePlanningManagerManagedType],
   ["ResourcePool", ResourcePoolManagedType],
+  ["ScheduledTask", ScheduledTaskManagedType],
+  ["ScheduledTaskManager", ScheduledTaskManagerManagedType],
   ["SearchIndex", SearchIndexManagedType],
   ["ServiceInstance", ServiceInstanceManagedType],
+  ["ServiceManager", ServiceManagerManagedType],
   ["SessionManager", SessionManagerManagedType],
+  ["SimpleCommand", SimpleCommandManagedType],
+  ["StoragePod", StoragePodManagedType],
+  ["StorageResourceManager", StorageResourceManagerManagedType],
   ["Task", TaskManagedType],
+  ["TaskHistoryCollector", TaskHistoryCollectorManagedType],
+  ["TaskManager", TaskManagerManagedType],
+  ["UserDirectory", UserDirectoryManagedType],
   ["View", ViewManagedType],
   ["ViewManager", ViewManagerManagedType],
+  ["VirtualApp", VirtualAppManagedType],
   ["VirtualDiskManager", VirtualDiskManagerManagedType],
   ["VirtualMachine", VirtualMachineManagedType],
+  ["VirtualMachineCompatibilityChecker", VirtualMachineCompatibilityCheckerManagedType],
+  ["VirtualMachineProvisioningChecker", VirtualMachineProvisioningCheckerManagedType],
   ["VirtualMachineSnapshot", VirtualMachineSnapshotManagedType],
+  ["VirtualizationManager", VirtualizationManagerManagedType],
+  ["VmwareDistributedVirtualSwitch", VmwareDistributedVirtualSwitchManagedType],
 ]);
 
 /** Resolves property paths such as `config.hardware.memoryMB` to the codec of their value. */

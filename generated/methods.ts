@@ -6,61 +6,1030 @@
 import {
   boundThis,
   type CallOptions,
+  type AnyValue,
   type ManagedObjectReference,
   type VimInvoker,
   writeField,
+  AnyTypeCodec,
   BooleanCodec,
   DateTimeCodec,
   IntCodec,
+  LongCodec,
   MorefCodec,
   StringCodec,
 } from "../runtime/codec/generated-support.js";
 import {
+  AlarmSpecCodec,
+  AlarmStateCodec,
+  AnswerFileCodec,
+  AnswerFileCreateSpecCodec,
+  AnswerFileStatusResultCodec,
+  ApplyProfileCodec,
+  ClusterConfigSpecCodec,
+  ClusterConfigSpecExCodec,
+  ClusterDasAdvancedRuntimeInfoCodec,
+  ClusterEnterMaintenanceResultCodec,
+  ClusterHostRecommendationCodec,
+  ClusterProfileConfigSpecCodec,
+  ComplianceResultCodec,
+  ComputeResourceConfigSpecCodec,
+  ConfigTargetCodec,
+  CustomFieldDefCodec,
+  CustomizationSpecCodec,
+  CustomizationSpecItemCodec,
+  DVPortConfigSpecCodec,
+  DVPortgroupConfigSpecCodec,
+  DVSCapabilityCodec,
+  DVSConfigSpecCodec,
+  DVSCreateSpecCodec,
+  DVSFeatureCapabilityCodec,
+  DVSHealthCheckConfigCodec,
+  DVSManagerDvsConfigTargetCodec,
+  DVSNetworkResourcePoolConfigSpecCodec,
+  DatabaseSizeEstimateCodec,
+  DatabaseSizeParamCodec,
+  DatacenterConfigSpecCodec,
+  DatastoreMountPathDatastorePairCodec,
+  DiagnosticManagerLogDescriptorCodec,
+  DiagnosticManagerLogHeaderCodec,
+  DiskChangeInfoCodec,
+  DistributedVirtualPortCodec,
+  DistributedVirtualSwitchHostProductSpecCodec,
+  DistributedVirtualSwitchManagerCompatibilityResultCodec,
+  DistributedVirtualSwitchManagerDvsProductSpecCodec,
+  DistributedVirtualSwitchManagerHostContainerCodec,
+  DistributedVirtualSwitchManagerHostDvsFilterSpecCodec,
+  DistributedVirtualSwitchPortCriteriaCodec,
+  DistributedVirtualSwitchProductSpecCodec,
+  EntityBackupConfigCodec,
+  EntityPrivilegeCodec,
   EventCodec,
+  EventArgDescCodec,
+  EventFilterSpecCodec,
+  ExtensionCodec,
+  ExtensionManagerIpAllocationUsageCodec,
+  FcoeConfigFcoeSpecificationCodec,
+  FileTransferInformationCodec,
+  GuestAuthenticationCodec,
+  GuestFileAttributesCodec,
+  GuestListFileInfoCodec,
+  GuestProcessInfoCodec,
+  GuestProgramSpecCodec,
+  HostAccountSpecCodec,
+  HostApplyProfileCodec,
   HostAutoStartManagerConfigCodec,
+  HostBootDeviceInfoCodec,
+  HostCacheConfigurationSpecCodec,
+  HostCapabilityCodec,
+  HostConfigSpecCodec,
+  HostConnectInfoCodec,
+  HostConnectSpecCodec,
   HostDatastoreBrowserSearchSpecCodec,
+  HostDateTimeConfigCodec,
+  HostDateTimeSystemTimeZoneCodec,
+  HostDiagnosticPartitionCodec,
+  HostDiagnosticPartitionCreateDescriptionCodec,
+  HostDiagnosticPartitionCreateOptionCodec,
+  HostDiagnosticPartitionCreateSpecCodec,
+  HostDiskDimensionsChsCodec,
+  HostDiskPartitionBlockRangeCodec,
+  HostDiskPartitionInfoCodec,
+  HostDiskPartitionLayoutCodec,
+  HostDiskPartitionSpecCodec,
+  HostDnsConfigCodec,
+  HostEsxAgentHostManagerConfigInfoCodec,
+  HostFirewallDefaultPolicyCodec,
+  HostFirewallRulesetRulesetSpecCodec,
+  HostFlagInfoCodec,
+  HostImageProfileSummaryCodec,
+  HostInternetScsiHbaAuthenticationPropertiesCodec,
+  HostInternetScsiHbaDigestPropertiesCodec,
+  HostInternetScsiHbaDiscoveryPropertiesCodec,
+  HostInternetScsiHbaIPPropertiesCodec,
+  HostInternetScsiHbaParamValueCodec,
+  HostInternetScsiHbaSendTargetCodec,
+  HostInternetScsiHbaStaticTargetCodec,
+  HostInternetScsiHbaTargetSetCodec,
+  HostIpConfigCodec,
+  HostIpRouteConfigCodec,
+  HostIpRouteTableConfigCodec,
+  HostIpmiInfoCodec,
+  HostMaintenanceSpecCodec,
+  HostMultipathInfoLogicalUnitPolicyCodec,
+  HostNasVolumeSpecCodec,
+  HostNetworkConfigCodec,
+  HostNetworkConfigResultCodec,
+  HostPatchManagerLocatorCodec,
+  HostPatchManagerPatchManagerOperationSpecCodec,
+  HostPathSelectionPolicyOptionCodec,
+  HostPciPassthruConfigCodec,
   HostPortGroupSpecCodec,
+  HostProfileConfigSpecCodec,
+  HostProfileManagerConfigTaskListCodec,
+  HostScsiDiskCodec,
+  HostScsiDiskPartitionCodec,
+  HostServiceTicketCodec,
+  HostSnmpConfigSpecCodec,
+  HostStorageArrayTypePolicyOptionCodec,
+  HostSystemReconnectSpecCodec,
+  HostSystemResourceInfoCodec,
+  HostSystemSwapConfigurationCodec,
+  HostTpmAttestationReportCodec,
+  HostUnresolvedVmfsResignatureSpecCodec,
+  HostUnresolvedVmfsResolutionResultCodec,
+  HostUnresolvedVmfsResolutionSpecCodec,
+  HostUnresolvedVmfsVolumeCodec,
+  HostVFlashManagerVFlashCacheConfigSpecCodec,
+  HostVFlashManagerVFlashResourceConfigSpecCodec,
+  HostVMotionCompatibilityCodec,
+  HostVffsSpecCodec,
+  HostVffsVolumeCodec,
+  HostVirtualNicSpecCodec,
   HostVirtualSwitchSpecCodec,
+  HostVmfsSpecCodec,
+  HostVmfsVolumeCodec,
+  HostVsanInternalSystemCmmdsQueryCodec,
+  HttpNfcLeaseManifestEntryCodec,
+  ImportSpecCodec,
+  IpPoolCodec,
+  IpPoolManagerIpAllocationCodec,
+  IscsiMigrationDependencyCodec,
+  IscsiPortInfoCodec,
+  IscsiStatusCodec,
+  KernelModuleInfoCodec,
+  KeyValueCodec,
+  LicenseAssignmentManagerLicenseAssignmentCodec,
+  LicenseAvailabilityInfoCodec,
+  LicenseFeatureInfoCodec,
+  LicenseManagerLicenseInfoCodec,
+  LicenseSourceCodec,
+  LicenseUsageInfoCodec,
+  LocalizableMessageCodec,
+  LocalizedMethodFaultCodec,
   ObjectContentCodec,
+  OptionValueCodec,
+  OvfCreateDescriptorParamsCodec,
+  OvfCreateDescriptorResultCodec,
+  OvfCreateImportSpecParamsCodec,
+  OvfCreateImportSpecResultCodec,
+  OvfParseDescriptorParamsCodec,
+  OvfParseDescriptorResultCodec,
+  OvfValidateHostParamsCodec,
+  OvfValidateHostResultCodec,
+  PerfCompositeMetricCodec,
   PerfCounterInfoCodec,
   PerfEntityMetricBaseCodec,
+  PerfIntervalCodec,
   PerfMetricIdCodec,
+  PerfProviderSummaryCodec,
   PerfQuerySpecCodec,
+  PerformanceManagerCounterLevelMappingCodec,
+  PermissionCodec,
+  PhysicalNicHintInfoCodec,
+  PhysicalNicLinkInfoCodec,
+  PrivilegePolicyDefCodec,
+  ProductComponentInfoCodec,
+  ProfileCreateSpecCodec,
+  ProfileDeferredPolicyOptionParameterCodec,
+  ProfileDescriptionCodec,
+  ProfileExecuteResultCodec,
+  ProfileExpressionMetadataCodec,
+  ProfileMetadataCodec,
+  ProfilePolicyMetadataCodec,
+  ProfileProfileStructureCodec,
   PropertyFilterSpecCodec,
+  ResourceConfigOptionCodec,
+  ResourceConfigSpecCodec,
   RetrieveOptionsCodec,
   RetrieveResultCodec,
+  ScheduledTaskSpecCodec,
+  SelectionSetCodec,
   ServiceContentCodec,
+  ServiceManagerServiceInfoCodec,
+  SessionManagerGenericServiceTicketCodec,
+  SessionManagerLocalTicketCodec,
+  SessionManagerServiceRequestSpecCodec,
+  StorageDrsConfigSpecCodec,
+  StorageIORMConfigOptionCodec,
+  StorageIORMConfigSpecCodec,
+  StoragePerformanceSummaryCodec,
+  StoragePlacementResultCodec,
+  StoragePlacementSpecCodec,
+  TaskFilterSpecCodec,
+  TaskInfoCodec,
+  TaskInfoStateCodec,
   UpdateSetCodec,
+  UserSearchResultCodec,
   UserSessionCodec,
+  VAppCloneSpecCodec,
+  VAppConfigSpecCodec,
+  VMwareDvsLacpGroupSpecCodec,
+  VirtualAppLinkInfoCodec,
+  VirtualDiskCodec,
   VirtualDiskSpecCodec,
+  VirtualDiskVFlashCacheConfigInfoCodec,
+  VirtualMachineCloneSpecCodec,
+  VirtualMachineConfigInfoCodec,
+  VirtualMachineConfigOptionCodec,
+  VirtualMachineConfigOptionDescriptorCodec,
   VirtualMachineConfigSpecCodec,
+  VirtualMachineDisplayTopologyCodec,
+  VirtualMachineMemoryReservationSpecCodec,
+  VirtualMachineMksTicketCodec,
   VirtualMachineMovePriorityCodec,
   VirtualMachinePowerStateCodec,
+  VirtualMachineProfileSpecCodec,
+  VirtualMachineRelocateSpecCodec,
+  VirtualMachineTicketCodec,
+  VirtualNicManagerNetConfigCodec,
+  VmfsDatastoreCreateSpecCodec,
+  VmfsDatastoreExpandSpecCodec,
+  VmfsDatastoreExtendSpecCodec,
+  VmfsDatastoreOptionCodec,
+  VsanHostClusterStatusCodec,
+  VsanHostConfigInfoCodec,
+  VsanHostDiskMappingCodec,
+  VsanHostDiskResultCodec,
   WaitOptionsCodec,
 } from "./codecs.js";
 import type {
+  AlarmSpec,
+  AlarmState,
+  AnswerFile,
+  AnswerFileCreateSpec,
+  AnswerFileStatusResult,
+  ApplyProfile,
+  ClusterConfigSpec,
+  ClusterConfigSpecEx,
+  ClusterDasAdvancedRuntimeInfo,
+  ClusterEnterMaintenanceResult,
+  ClusterHostRecommendation,
+  ClusterProfileConfigSpec,
+  ComplianceResult,
+  ComputeResourceConfigSpec,
+  ConfigTarget,
+  CustomFieldDef,
+  CustomizationSpec,
+  CustomizationSpecItem,
+  DVPortConfigSpec,
+  DVPortgroupConfigSpec,
+  DVSCapability,
+  DVSConfigSpec,
+  DVSCreateSpec,
+  DVSFeatureCapability,
+  DVSHealthCheckConfig,
+  DVSManagerDvsConfigTarget,
+  DVSNetworkResourcePoolConfigSpec,
+  DatabaseSizeEstimate,
+  DatabaseSizeParam,
+  DatacenterConfigSpec,
+  DatastoreMountPathDatastorePair,
+  DiagnosticManagerLogDescriptor,
+  DiagnosticManagerLogHeader,
+  DiskChangeInfo,
+  DistributedVirtualPort,
+  DistributedVirtualSwitchHostProductSpec,
+  DistributedVirtualSwitchManagerCompatibilityResult,
+  DistributedVirtualSwitchManagerDvsProductSpec,
+  DistributedVirtualSwitchManagerHostContainer,
+  DistributedVirtualSwitchManagerHostDvsFilterSpec,
+  DistributedVirtualSwitchPortCriteria,
+  DistributedVirtualSwitchProductSpec,
+  EntityBackupConfig,
+  EntityPrivilege,
   Event,
+  EventArgDesc,
+  EventFilterSpec,
+  Extension,
+  ExtensionManagerIpAllocationUsage,
+  FcoeConfigFcoeSpecification,
+  FileTransferInformation,
+  GuestAuthentication,
+  GuestFileAttributes,
+  GuestListFileInfo,
+  GuestProcessInfo,
+  GuestProgramSpec,
+  HostAccountSpec,
+  HostApplyProfile,
   HostAutoStartManagerConfig,
+  HostBootDeviceInfo,
+  HostCacheConfigurationSpec,
+  HostCapability,
+  HostConfigSpec,
+  HostConnectInfo,
+  HostConnectSpec,
   HostDatastoreBrowserSearchSpec,
+  HostDateTimeConfig,
+  HostDateTimeSystemTimeZone,
+  HostDiagnosticPartition,
+  HostDiagnosticPartitionCreateDescription,
+  HostDiagnosticPartitionCreateOption,
+  HostDiagnosticPartitionCreateSpec,
+  HostDiskDimensionsChs,
+  HostDiskPartitionBlockRange,
+  HostDiskPartitionInfo,
+  HostDiskPartitionLayout,
+  HostDiskPartitionSpec,
+  HostDnsConfig,
+  HostEsxAgentHostManagerConfigInfo,
+  HostFirewallDefaultPolicy,
+  HostFirewallRulesetRulesetSpec,
+  HostFlagInfo,
+  HostImageProfileSummary,
+  HostInternetScsiHbaAuthenticationProperties,
+  HostInternetScsiHbaDigestProperties,
+  HostInternetScsiHbaDiscoveryProperties,
+  HostInternetScsiHbaIPProperties,
+  HostInternetScsiHbaParamValue,
+  HostInternetScsiHbaSendTarget,
+  HostInternetScsiHbaStaticTarget,
+  HostInternetScsiHbaTargetSet,
+  HostIpConfig,
+  HostIpRouteConfig,
+  HostIpRouteTableConfig,
+  HostIpmiInfo,
+  HostMaintenanceSpec,
+  HostMultipathInfoLogicalUnitPolicy,
+  HostNasVolumeSpec,
+  HostNetworkConfig,
+  HostNetworkConfigResult,
+  HostPatchManagerLocator,
+  HostPatchManagerPatchManagerOperationSpec,
+  HostPathSelectionPolicyOption,
+  HostPciPassthruConfig,
   HostPortGroupSpec,
+  HostProfileConfigSpec,
+  HostProfileManagerConfigTaskList,
+  HostScsiDisk,
+  HostScsiDiskPartition,
+  HostServiceTicket,
+  HostSnmpConfigSpec,
+  HostStorageArrayTypePolicyOption,
+  HostSystemReconnectSpec,
+  HostSystemResourceInfo,
+  HostSystemSwapConfiguration,
+  HostTpmAttestationReport,
+  HostUnresolvedVmfsResignatureSpec,
+  HostUnresolvedVmfsResolutionResult,
+  HostUnresolvedVmfsResolutionSpec,
+  HostUnresolvedVmfsVolume,
+  HostVFlashManagerVFlashCacheConfigSpec,
+  HostVFlashManagerVFlashResourceConfigSpec,
+  HostVMotionCompatibility,
+  HostVffsSpec,
+  HostVffsVolume,
+  HostVirtualNicSpec,
   HostVirtualSwitchSpec,
+  HostVmfsSpec,
+  HostVmfsVolume,
+  HostVsanInternalSystemCmmdsQuery,
+  HttpNfcLeaseManifestEntry,
+  ImportSpec,
+  IpPool,
+  IpPoolManagerIpAllocation,
+  IscsiMigrationDependency,
+  IscsiPortInfo,
+  IscsiStatus,
+  KernelModuleInfo,
+  KeyValue,
+  LicenseAssignmentManagerLicenseAssignment,
+  LicenseAvailabilityInfo,
+  LicenseFeatureInfo,
+  LicenseManagerLicenseInfo,
+  LicenseSource,
+  LicenseUsageInfo,
+  LocalizableMessage,
+  LocalizedMethodFault,
   ObjectContent,
+  OptionValue,
+  OvfCreateDescriptorParams,
+  OvfCreateDescriptorResult,
+  OvfCreateImportSpecParams,
+  OvfCreateImportSpecResult,
+  OvfParseDescriptorParams,
+  OvfParseDescriptorResult,
+  OvfValidateHostParams,
+  OvfValidateHostResult,
+  PerfCompositeMetric,
   PerfCounterInfo,
   PerfEntityMetricBase,
+  PerfInterval,
   PerfMetricId,
+  PerfProviderSummary,
   PerfQuerySpec,
+  PerformanceManagerCounterLevelMapping,
+  Permission,
+  PhysicalNicHintInfo,
+  PhysicalNicLinkInfo,
+  PrivilegePolicyDef,
+  ProductComponentInfo,
+  ProfileCreateSpec,
+  ProfileDeferredPolicyOptionParameter,
+  ProfileDescription,
+  ProfileExecuteResult,
+  ProfileExpressionMetadata,
+  ProfileMetadata,
+  ProfilePolicyMetadata,
+  ProfileProfileStructure,
   PropertyFilterSpec,
+  ResourceConfigOption,
+  ResourceConfigSpec,
   RetrieveOptions,
   RetrieveResult,
+  ScheduledTaskSpec,
+  SelectionSet,
   ServiceContent,
+  ServiceManagerServiceInfo,
+  SessionManagerGenericServiceTicket,
+  SessionManagerLocalTicket,
+  SessionManagerServiceRequestSpec,
+  StorageDrsConfigSpec,
+  StorageIORMConfigOption,
+  StorageIORMConfigSpec,
+  StoragePerformanceSummary,
+  StoragePlacementResult,
+  StoragePlacementSpec,
+  TaskFilterSpec,
+  TaskInfo,
+  TaskInfoState,
   UpdateSet,
+  UserSearchResult,
   UserSession,
+  VAppCloneSpec,
+  VAppConfigSpec,
+  VMwareDvsLacpGroupSpec,
+  VirtualAppLinkInfo,
+  VirtualDisk,
   VirtualDiskSpec,
+  VirtualDiskVFlashCacheConfigInfo,
+  VirtualMachineCloneSpec,
+  VirtualMachineConfigInfo,
+  VirtualMachineConfigOption,
+  VirtualMachineConfigOptionDescriptor,
   VirtualMachineConfigSpec,
+  VirtualMachineDisplayTopology,
+  VirtualMachineMemoryReservationSpec,
+  VirtualMachineMksTicket,
   VirtualMachineMovePriority,
   VirtualMachinePowerState,
+  VirtualMachineProfileSpec,
+  VirtualMachineRelocateSpec,
+  VirtualMachineTicket,
+  VirtualNicManagerNetConfig,
+  VmfsDatastoreCreateSpec,
+  VmfsDatastoreExpandSpec,
+  VmfsDatastoreExtendSpec,
+  VmfsDatastoreOption,
+  VsanHostClusterStatus,
+  VsanHostConfigInfo,
+  VsanHostDiskMapping,
+  VsanHostDiskResult,
   WaitOptions,
 } from "./types.js";
+
+/** Parameters of {@link AcknowledgeAlarm }. */
+export interface AcknowledgeAlarmArgs {
+  /** ManagedObjectReference to Alarm, required */
+  alarm: ManagedObjectReference<"Alarm">;
+  /** ManagedObjectReference to ManagedEntity, required */
+  entity: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >;
+}
+
+/**
+ * AcknowledgeAlarm
+ * _this is ServiceContent.alarmManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function AcknowledgeAlarm(
+  client: VimInvoker,
+  args: AcknowledgeAlarmArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "AcknowledgeAlarm",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "alarmManager", "AcknowledgeAlarm"),
+        "r",
+      );
+      writeField(w, "alarm", MorefCodec, args.alarm, "r");
+      writeField(w, "entity", MorefCodec, args.entity, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * AcquireCimServicesTicket
+ * Faults: RuntimeFault.
+ */
+export async function AcquireCimServicesTicket(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostSystem">,
+  options?: CallOptions,
+): Promise<HostServiceTicket> {
+  const result = await client.invoke(
+    "AcquireCimServicesTicket",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: HostServiceTicketCodec, occurrence: "r" },
+    options,
+  );
+  return result as HostServiceTicket;
+}
+
+/**
+ * AcquireCloneTicket
+ * _this is ServiceContent.sessionManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function AcquireCloneTicket(
+  client: VimInvoker,
+  options?: CallOptions,
+): Promise<string> {
+  const result = await client.invoke(
+    "AcquireCloneTicket",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "sessionManager", "AcquireCloneTicket"),
+        "r",
+      );
+    },
+    { codec: StringCodec, occurrence: "r" },
+    options,
+  );
+  return result as string;
+}
+
+/** Parameters of {@link AcquireCredentialsInGuest }. */
+export interface AcquireCredentialsInGuestArgs {
+  /** ManagedObjectReference to VirtualMachine, required */
+  vm: ManagedObjectReference<"VirtualMachine">;
+  /** GuestAuthentication, required */
+  requestedAuth: GuestAuthentication;
+  /** Long, optional */
+  sessionID?: bigint;
+}
+
+/**
+ * AcquireCredentialsInGuest
+ * Faults: GuestOperationsFault, TaskInProgress, InvalidState, RuntimeFault.
+ */
+export async function AcquireCredentialsInGuest(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"GuestAuthManager">,
+  args: AcquireCredentialsInGuestArgs,
+  options?: CallOptions,
+): Promise<GuestAuthentication> {
+  const result = await client.invoke(
+    "AcquireCredentialsInGuest",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vm", MorefCodec, args.vm, "r");
+      writeField(w, "requestedAuth", GuestAuthenticationCodec, args.requestedAuth, "r");
+      writeField(w, "sessionID", LongCodec, args.sessionID, "o");
+    },
+    { codec: GuestAuthenticationCodec, occurrence: "r" },
+    options,
+  );
+  return result as GuestAuthentication;
+}
+
+/** Parameters of {@link AcquireGenericServiceTicket }. */
+export interface AcquireGenericServiceTicketArgs {
+  /** SessionManagerServiceRequestSpec, required */
+  spec: SessionManagerServiceRequestSpec;
+}
+
+/**
+ * AcquireGenericServiceTicket
+ * _this is ServiceContent.sessionManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function AcquireGenericServiceTicket(
+  client: VimInvoker,
+  args: AcquireGenericServiceTicketArgs,
+  options?: CallOptions,
+): Promise<SessionManagerGenericServiceTicket> {
+  const result = await client.invoke(
+    "AcquireGenericServiceTicket",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "sessionManager", "AcquireGenericServiceTicket"),
+        "r",
+      );
+      writeField(w, "spec", SessionManagerServiceRequestSpecCodec, args.spec, "r");
+    },
+    { codec: SessionManagerGenericServiceTicketCodec, occurrence: "r" },
+    options,
+  );
+  return result as SessionManagerGenericServiceTicket;
+}
+
+/** Parameters of {@link AcquireLocalTicket }. */
+export interface AcquireLocalTicketArgs {
+  /** String, required */
+  userName: string;
+}
+
+/**
+ * AcquireLocalTicket
+ * _this is ServiceContent.sessionManager, or `options.target` when given.
+ * Faults: InvalidLogin, RuntimeFault.
+ */
+export async function AcquireLocalTicket(
+  client: VimInvoker,
+  args: AcquireLocalTicketArgs,
+  options?: CallOptions,
+): Promise<SessionManagerLocalTicket> {
+  const result = await client.invoke(
+    "AcquireLocalTicket",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "sessionManager", "AcquireLocalTicket"),
+        "r",
+      );
+      writeField(w, "userName", StringCodec, args.userName, "r");
+    },
+    { codec: SessionManagerLocalTicketCodec, occurrence: "r" },
+    options,
+  );
+  return result as SessionManagerLocalTicket;
+}
+
+/**
+ * AcquireMksTicket
+ * Faults: RuntimeFault.
+ */
+export async function AcquireMksTicket(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  options?: CallOptions,
+): Promise<VirtualMachineMksTicket> {
+  const result = await client.invoke(
+    "AcquireMksTicket",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: VirtualMachineMksTicketCodec, occurrence: "r" },
+    options,
+  );
+  return result as VirtualMachineMksTicket;
+}
+
+/** Parameters of {@link AcquireTicket }. */
+export interface AcquireTicketArgs {
+  /** String, required */
+  ticketType: string;
+}
+
+/**
+ * AcquireTicket
+ * Faults: InvalidState, RuntimeFault.
+ */
+export async function AcquireTicket(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  args: AcquireTicketArgs,
+  options?: CallOptions,
+): Promise<VirtualMachineTicket> {
+  const result = await client.invoke(
+    "AcquireTicket",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "ticketType", StringCodec, args.ticketType, "r");
+    },
+    { codec: VirtualMachineTicketCodec, occurrence: "r" },
+    options,
+  );
+  return result as VirtualMachineTicket;
+}
+
+/** Parameters of {@link AddAuthorizationRole }. */
+export interface AddAuthorizationRoleArgs {
+  /** String, required */
+  name: string;
+  /** String, optional list */
+  privIds?: string[];
+}
+
+/**
+ * AddAuthorizationRole
+ * _this is ServiceContent.authorizationManager, or `options.target` when given.
+ * Faults: AlreadyExists, InvalidName, RuntimeFault.
+ */
+export async function AddAuthorizationRole(
+  client: VimInvoker,
+  args: AddAuthorizationRoleArgs,
+  options?: CallOptions,
+): Promise<number> {
+  const result = await client.invoke(
+    "AddAuthorizationRole",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "authorizationManager", "AddAuthorizationRole"),
+        "r",
+      );
+      writeField(w, "name", StringCodec, args.name, "r");
+      writeField(w, "privIds", StringCodec, args.privIds, "ol");
+    },
+    { codec: IntCodec, occurrence: "r" },
+    options,
+  );
+  return result as number;
+}
+
+/** Parameters of {@link AddCustomFieldDef }. */
+export interface AddCustomFieldDefArgs {
+  /** String, required */
+  name: string;
+  /** String, optional */
+  moType?: string;
+  /** PrivilegePolicyDef, optional */
+  fieldDefPolicy?: PrivilegePolicyDef;
+  /** PrivilegePolicyDef, optional */
+  fieldPolicy?: PrivilegePolicyDef;
+}
+
+/**
+ * AddCustomFieldDef
+ * _this is ServiceContent.customFieldsManager, or `options.target` when given.
+ * Faults: DuplicateName, InvalidPrivilege, RuntimeFault.
+ */
+export async function AddCustomFieldDef(
+  client: VimInvoker,
+  args: AddCustomFieldDefArgs,
+  options?: CallOptions,
+): Promise<CustomFieldDef> {
+  const result = await client.invoke(
+    "AddCustomFieldDef",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "customFieldsManager", "AddCustomFieldDef"),
+        "r",
+      );
+      writeField(w, "name", StringCodec, args.name, "r");
+      writeField(w, "moType", StringCodec, args.moType, "o");
+      writeField(w, "fieldDefPolicy", PrivilegePolicyDefCodec, args.fieldDefPolicy, "o");
+      writeField(w, "fieldPolicy", PrivilegePolicyDefCodec, args.fieldPolicy, "o");
+    },
+    { codec: CustomFieldDefCodec, occurrence: "r" },
+    options,
+  );
+  return result as CustomFieldDef;
+}
+
+/** Parameters of {@link AddDVPortgroup_Task }. */
+export interface AddDVPortgroup_TaskArgs {
+  /** DVPortgroupConfigSpec, required list */
+  spec: DVPortgroupConfigSpec[];
+}
+
+/**
+ * AddDVPortgroup_Task
+ * Faults: DvsFault, DuplicateName, InvalidName, RuntimeFault.
+ */
+export async function AddDVPortgroup_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"DistributedVirtualSwitch" | "VmwareDistributedVirtualSwitch">,
+  args: AddDVPortgroup_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "AddDVPortgroup_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "spec", DVPortgroupConfigSpecCodec, args.spec, "rl");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link AddDisks_Task }. */
+export interface AddDisks_TaskArgs {
+  /** HostScsiDisk, required list */
+  disk: HostScsiDisk[];
+}
+
+/**
+ * AddDisks_Task
+ * Faults: RuntimeFault.
+ */
+export async function AddDisks_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostVsanSystem">,
+  args: AddDisks_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "AddDisks_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "disk", HostScsiDiskCodec, args.disk, "rl");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link AddHost_Task }. */
+export interface AddHost_TaskArgs {
+  /** HostConnectSpec, required */
+  spec: HostConnectSpec;
+  /** Boolean, required */
+  asConnected: boolean;
+  /** ManagedObjectReference to ResourcePool, optional */
+  resourcePool?: ManagedObjectReference<"ResourcePool" | "VirtualApp">;
+  /** String, optional */
+  license?: string;
+}
+
+/**
+ * AddHost_Task
+ * Faults: InvalidLogin, HostConnectFault, DuplicateName, RuntimeFault.
+ */
+export async function AddHost_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ClusterComputeResource">,
+  args: AddHost_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "AddHost_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "spec", HostConnectSpecCodec, args.spec, "r");
+      writeField(w, "asConnected", BooleanCodec, args.asConnected, "r");
+      writeField(w, "resourcePool", MorefCodec, args.resourcePool, "o");
+      writeField(w, "license", StringCodec, args.license, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link AddInternetScsiSendTargets }. */
+export interface AddInternetScsiSendTargetsArgs {
+  /** String, required */
+  iScsiHbaDevice: string;
+  /** HostInternetScsiHbaSendTarget, required list */
+  targets: HostInternetScsiHbaSendTarget[];
+}
+
+/**
+ * AddInternetScsiSendTargets
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function AddInternetScsiSendTargets(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: AddInternetScsiSendTargetsArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "AddInternetScsiSendTargets",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "iScsiHbaDevice", StringCodec, args.iScsiHbaDevice, "r");
+      writeField(w, "targets", HostInternetScsiHbaSendTargetCodec, args.targets, "rl");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link AddInternetScsiStaticTargets }. */
+export interface AddInternetScsiStaticTargetsArgs {
+  /** String, required */
+  iScsiHbaDevice: string;
+  /** HostInternetScsiHbaStaticTarget, required list */
+  targets: HostInternetScsiHbaStaticTarget[];
+}
+
+/**
+ * AddInternetScsiStaticTargets
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function AddInternetScsiStaticTargets(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: AddInternetScsiStaticTargetsArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "AddInternetScsiStaticTargets",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "iScsiHbaDevice", StringCodec, args.iScsiHbaDevice, "r");
+      writeField(w, "targets", HostInternetScsiHbaStaticTargetCodec, args.targets, "rl");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link AddLicense }. */
+export interface AddLicenseArgs {
+  /** String, required */
+  licenseKey: string;
+  /** KeyValue, optional list */
+  labels?: KeyValue[];
+}
+
+/**
+ * AddLicense
+ * Faults: RuntimeFault.
+ */
+export async function AddLicense(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"LicenseManager">,
+  args: AddLicenseArgs,
+  options?: CallOptions,
+): Promise<LicenseManagerLicenseInfo> {
+  const result = await client.invoke(
+    "AddLicense",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "licenseKey", StringCodec, args.licenseKey, "r");
+      writeField(w, "labels", KeyValueCodec, args.labels, "ol");
+    },
+    { codec: LicenseManagerLicenseInfoCodec, occurrence: "r" },
+    options,
+  );
+  return result as LicenseManagerLicenseInfo;
+}
+
+/** Parameters of {@link AddNetworkResourcePool }. */
+export interface AddNetworkResourcePoolArgs {
+  /** DVSNetworkResourcePoolConfigSpec, required list */
+  configSpec: DVSNetworkResourcePoolConfigSpec[];
+}
+
+/**
+ * AddNetworkResourcePool
+ * Faults: DvsFault, InvalidName, RuntimeFault.
+ */
+export async function AddNetworkResourcePool(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"DistributedVirtualSwitch" | "VmwareDistributedVirtualSwitch">,
+  args: AddNetworkResourcePoolArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "AddNetworkResourcePool",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "configSpec", DVSNetworkResourcePoolConfigSpecCodec, args.configSpec, "rl");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
 
 /** Parameters of {@link AddPortGroup }. */
 export interface AddPortGroupArgs {
@@ -70,7 +1039,7 @@ export interface AddPortGroupArgs {
 
 /**
  * AddPortGroup
- * Faults: AlreadyExists, NotFound.
+ * Faults: AlreadyExists, NotFound, HostConfigFault, RuntimeFault.
  */
 export async function AddPortGroup(
   client: VimInvoker,
@@ -90,6 +1059,105 @@ export async function AddPortGroup(
   return result as void;
 }
 
+/** Parameters of {@link AddServiceConsoleVirtualNic }. */
+export interface AddServiceConsoleVirtualNicArgs {
+  /** String, required */
+  portgroup: string;
+  /** HostVirtualNicSpec, required */
+  nic: HostVirtualNicSpec;
+}
+
+/**
+ * AddServiceConsoleVirtualNic
+ * Faults: HostConfigFault, RuntimeFault.
+ */
+export async function AddServiceConsoleVirtualNic(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostNetworkSystem">,
+  args: AddServiceConsoleVirtualNicArgs,
+  options?: CallOptions,
+): Promise<string> {
+  const result = await client.invoke(
+    "AddServiceConsoleVirtualNic",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "portgroup", StringCodec, args.portgroup, "r");
+      writeField(w, "nic", HostVirtualNicSpecCodec, args.nic, "r");
+    },
+    { codec: StringCodec, occurrence: "r" },
+    options,
+  );
+  return result as string;
+}
+
+/** Parameters of {@link AddStandaloneHost_Task }. */
+export interface AddStandaloneHost_TaskArgs {
+  /** HostConnectSpec, required */
+  spec: HostConnectSpec;
+  /** ComputeResourceConfigSpec, optional */
+  compResSpec?: ComputeResourceConfigSpec;
+  /** Boolean, required */
+  addConnected: boolean;
+  /** String, optional */
+  license?: string;
+}
+
+/**
+ * AddStandaloneHost_Task
+ * Faults: InvalidLogin, HostConnectFault, DuplicateName, RuntimeFault.
+ */
+export async function AddStandaloneHost_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Folder" | "StoragePod">,
+  args: AddStandaloneHost_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "AddStandaloneHost_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "spec", HostConnectSpecCodec, args.spec, "r");
+      writeField(w, "compResSpec", ComputeResourceConfigSpecCodec, args.compResSpec, "o");
+      writeField(w, "addConnected", BooleanCodec, args.addConnected, "r");
+      writeField(w, "license", StringCodec, args.license, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link AddVirtualNic }. */
+export interface AddVirtualNicArgs {
+  /** String, required */
+  portgroup: string;
+  /** HostVirtualNicSpec, required */
+  nic: HostVirtualNicSpec;
+}
+
+/**
+ * AddVirtualNic
+ * Faults: AlreadyExists, HostConfigFault, InvalidState, RuntimeFault.
+ */
+export async function AddVirtualNic(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostNetworkSystem">,
+  args: AddVirtualNicArgs,
+  options?: CallOptions,
+): Promise<string> {
+  const result = await client.invoke(
+    "AddVirtualNic",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "portgroup", StringCodec, args.portgroup, "r");
+      writeField(w, "nic", HostVirtualNicSpecCodec, args.nic, "r");
+    },
+    { codec: StringCodec, occurrence: "r" },
+    options,
+  );
+  return result as string;
+}
+
 /** Parameters of {@link AddVirtualSwitch }. */
 export interface AddVirtualSwitchArgs {
   /** String, required */
@@ -100,7 +1168,7 @@ export interface AddVirtualSwitchArgs {
 
 /**
  * AddVirtualSwitch
- * Faults: AlreadyExists, ResourceInUse.
+ * Faults: AlreadyExists, ResourceInUse, HostConfigFault, RuntimeFault.
  */
 export async function AddVirtualSwitch(
   client: VimInvoker,
@@ -121,6 +1189,86 @@ export async function AddVirtualSwitch(
   return result as void;
 }
 
+/** Parameters of {@link AllocateIpv4Address }. */
+export interface AllocateIpv4AddressArgs {
+  /** ManagedObjectReference to Datacenter, required */
+  dc: ManagedObjectReference<"Datacenter">;
+  /** Int, required */
+  poolId: number;
+  /** String, required */
+  allocationId: string;
+}
+
+/**
+ * AllocateIpv4Address
+ * _this is ServiceContent.ipPoolManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function AllocateIpv4Address(
+  client: VimInvoker,
+  args: AllocateIpv4AddressArgs,
+  options?: CallOptions,
+): Promise<string> {
+  const result = await client.invoke(
+    "AllocateIpv4Address",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "ipPoolManager", "AllocateIpv4Address"),
+        "r",
+      );
+      writeField(w, "dc", MorefCodec, args.dc, "r");
+      writeField(w, "poolId", IntCodec, args.poolId, "r");
+      writeField(w, "allocationId", StringCodec, args.allocationId, "r");
+    },
+    { codec: StringCodec, occurrence: "r" },
+    options,
+  );
+  return result as string;
+}
+
+/** Parameters of {@link AllocateIpv6Address }. */
+export interface AllocateIpv6AddressArgs {
+  /** ManagedObjectReference to Datacenter, required */
+  dc: ManagedObjectReference<"Datacenter">;
+  /** Int, required */
+  poolId: number;
+  /** String, required */
+  allocationId: string;
+}
+
+/**
+ * AllocateIpv6Address
+ * _this is ServiceContent.ipPoolManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function AllocateIpv6Address(
+  client: VimInvoker,
+  args: AllocateIpv6AddressArgs,
+  options?: CallOptions,
+): Promise<string> {
+  const result = await client.invoke(
+    "AllocateIpv6Address",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "ipPoolManager", "AllocateIpv6Address"),
+        "r",
+      );
+      writeField(w, "dc", MorefCodec, args.dc, "r");
+      writeField(w, "poolId", IntCodec, args.poolId, "r");
+      writeField(w, "allocationId", StringCodec, args.allocationId, "r");
+    },
+    { codec: StringCodec, occurrence: "r" },
+    options,
+  );
+  return result as string;
+}
+
 /** Parameters of {@link AnswerVM }. */
 export interface AnswerVMArgs {
   /** String, required */
@@ -131,7 +1279,7 @@ export interface AnswerVMArgs {
 
 /**
  * AnswerVM
- * Faults: ConcurrentAccess.
+ * Faults: ConcurrentAccess, RuntimeFault.
  */
 export async function AnswerVM(
   client: VimInvoker,
@@ -152,6 +1300,495 @@ export async function AnswerVM(
   return result as void;
 }
 
+/** Parameters of {@link ApplyHostConfig_Task }. */
+export interface ApplyHostConfig_TaskArgs {
+  /** ManagedObjectReference to HostSystem, required */
+  host: ManagedObjectReference<"HostSystem">;
+  /** HostConfigSpec, required */
+  configSpec: HostConfigSpec;
+  /** ProfileDeferredPolicyOptionParameter, optional list */
+  userInput?: ProfileDeferredPolicyOptionParameter[];
+}
+
+/**
+ * ApplyHostConfig_Task
+ * _this is ServiceContent.hostProfileManager, or `options.target` when given.
+ * Faults: InvalidState, HostConfigFailed, RuntimeFault.
+ */
+export async function ApplyHostConfig_Task(
+  client: VimInvoker,
+  args: ApplyHostConfig_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "ApplyHostConfig_Task",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "hostProfileManager", "ApplyHostConfig_Task"),
+        "r",
+      );
+      writeField(w, "host", MorefCodec, args.host, "r");
+      writeField(w, "configSpec", HostConfigSpecCodec, args.configSpec, "r");
+      writeField(w, "userInput", ProfileDeferredPolicyOptionParameterCodec, args.userInput, "ol");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link ApplyRecommendation }. */
+export interface ApplyRecommendationArgs {
+  /** String, required */
+  key: string;
+}
+
+/**
+ * ApplyRecommendation
+ * Faults: RuntimeFault.
+ */
+export async function ApplyRecommendation(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ClusterComputeResource">,
+  args: ApplyRecommendationArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "ApplyRecommendation",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "key", StringCodec, args.key, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link ApplyStorageDrsRecommendationToPod_Task }. */
+export interface ApplyStorageDrsRecommendationToPod_TaskArgs {
+  /** ManagedObjectReference to StoragePod, required */
+  pod: ManagedObjectReference<"StoragePod">;
+  /** String, required */
+  key: string;
+}
+
+/**
+ * ApplyStorageDrsRecommendationToPod_Task
+ * _this is ServiceContent.storageResourceManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function ApplyStorageDrsRecommendationToPod_Task(
+  client: VimInvoker,
+  args: ApplyStorageDrsRecommendationToPod_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "ApplyStorageDrsRecommendationToPod_Task",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ??
+          boundThis(client, "storageResourceManager", "ApplyStorageDrsRecommendationToPod_Task"),
+        "r",
+      );
+      writeField(w, "pod", MorefCodec, args.pod, "r");
+      writeField(w, "key", StringCodec, args.key, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link ApplyStorageDrsRecommendation_Task }. */
+export interface ApplyStorageDrsRecommendation_TaskArgs {
+  /** String, required list */
+  key: string[];
+}
+
+/**
+ * ApplyStorageDrsRecommendation_Task
+ * _this is ServiceContent.storageResourceManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function ApplyStorageDrsRecommendation_Task(
+  client: VimInvoker,
+  args: ApplyStorageDrsRecommendation_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "ApplyStorageDrsRecommendation_Task",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ??
+          boundThis(client, "storageResourceManager", "ApplyStorageDrsRecommendation_Task"),
+        "r",
+      );
+      writeField(w, "key", StringCodec, args.key, "rl");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link AreAlarmActionsEnabled }. */
+export interface AreAlarmActionsEnabledArgs {
+  /** ManagedObjectReference to ManagedEntity, required */
+  entity: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >;
+}
+
+/**
+ * AreAlarmActionsEnabled
+ * _this is ServiceContent.alarmManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function AreAlarmActionsEnabled(
+  client: VimInvoker,
+  args: AreAlarmActionsEnabledArgs,
+  options?: CallOptions,
+): Promise<boolean> {
+  const result = await client.invoke(
+    "AreAlarmActionsEnabled",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "alarmManager", "AreAlarmActionsEnabled"),
+        "r",
+      );
+      writeField(w, "entity", MorefCodec, args.entity, "r");
+    },
+    { codec: BooleanCodec, occurrence: "r" },
+    options,
+  );
+  return result as boolean;
+}
+
+/** Parameters of {@link AssignUserToGroup }. */
+export interface AssignUserToGroupArgs {
+  /** String, required */
+  user: string;
+  /** String, required */
+  group: string;
+}
+
+/**
+ * AssignUserToGroup
+ * Faults: UserNotFound, AlreadyExists, RuntimeFault.
+ */
+export async function AssignUserToGroup(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostLocalAccountManager">,
+  args: AssignUserToGroupArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "AssignUserToGroup",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "user", StringCodec, args.user, "r");
+      writeField(w, "group", StringCodec, args.group, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link AssociateProfile }. */
+export interface AssociateProfileArgs {
+  /** ManagedObjectReference to ManagedEntity, required list */
+  entity: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >[];
+}
+
+/**
+ * AssociateProfile
+ * Faults: RuntimeFault.
+ */
+export async function AssociateProfile(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Profile" | "ClusterProfile" | "HostProfile">,
+  args: AssociateProfileArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "AssociateProfile",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "entity", MorefCodec, args.entity, "rl");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link AttachScsiLun }. */
+export interface AttachScsiLunArgs {
+  /** String, required */
+  lunUuid: string;
+}
+
+/**
+ * AttachScsiLun
+ * Faults: NotFound, HostConfigFault, InvalidState, RuntimeFault.
+ */
+export async function AttachScsiLun(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: AttachScsiLunArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "AttachScsiLun",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "lunUuid", StringCodec, args.lunUuid, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link AttachVmfsExtent }. */
+export interface AttachVmfsExtentArgs {
+  /** String, required */
+  vmfsPath: string;
+  /** HostScsiDiskPartition, required */
+  extent: HostScsiDiskPartition;
+}
+
+/**
+ * AttachVmfsExtent
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function AttachVmfsExtent(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: AttachVmfsExtentArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "AttachVmfsExtent",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vmfsPath", StringCodec, args.vmfsPath, "r");
+      writeField(w, "extent", HostScsiDiskPartitionCodec, args.extent, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * AutoStartPowerOff
+ * Faults: RuntimeFault.
+ */
+export async function AutoStartPowerOff(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostAutoStartManager">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "AutoStartPowerOff",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * AutoStartPowerOn
+ * Faults: RuntimeFault.
+ */
+export async function AutoStartPowerOn(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostAutoStartManager">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "AutoStartPowerOn",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * BackupFirmwareConfiguration
+ * Faults: RuntimeFault.
+ */
+export async function BackupFirmwareConfiguration(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostFirmwareSystem">,
+  options?: CallOptions,
+): Promise<string> {
+  const result = await client.invoke(
+    "BackupFirmwareConfiguration",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: StringCodec, occurrence: "r" },
+    options,
+  );
+  return result as string;
+}
+
+/** Parameters of {@link BindVnic }. */
+export interface BindVnicArgs {
+  /** String, required */
+  iScsiHbaName: string;
+  /** String, required */
+  vnicDevice: string;
+}
+
+/**
+ * BindVnic
+ * Faults: IscsiFaultVnicAlreadyBound, IscsiFaultVnicHasNoUplinks, IscsiFaultVnicHasMultipleUplinks, IscsiFaultVnicHasWrongUplink, IscsiFaultVnicNotFound, IscsiFaultInvalidVnic, PlatformConfigFault, IscsiFault, NotFound, RuntimeFault.
+ */
+export async function BindVnic(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"IscsiManager">,
+  args: BindVnicArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "BindVnic",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "iScsiHbaName", StringCodec, args.iScsiHbaName, "r");
+      writeField(w, "vnicDevice", StringCodec, args.vnicDevice, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link BrowseDiagnosticLog }. */
+export interface BrowseDiagnosticLogArgs {
+  /** ManagedObjectReference to HostSystem, optional */
+  host?: ManagedObjectReference<"HostSystem">;
+  /** String, required */
+  key: string;
+  /** Int, optional */
+  start?: number;
+  /** Int, optional */
+  lines?: number;
+}
+
+/**
+ * BrowseDiagnosticLog
+ * _this is ServiceContent.diagnosticManager, or `options.target` when given.
+ * Faults: CannotAccessFile, RuntimeFault.
+ */
+export async function BrowseDiagnosticLog(
+  client: VimInvoker,
+  args: BrowseDiagnosticLogArgs,
+  options?: CallOptions,
+): Promise<DiagnosticManagerLogHeader> {
+  const result = await client.invoke(
+    "BrowseDiagnosticLog",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "diagnosticManager", "BrowseDiagnosticLog"),
+        "r",
+      );
+      writeField(w, "host", MorefCodec, args.host, "o");
+      writeField(w, "key", StringCodec, args.key, "r");
+      writeField(w, "start", IntCodec, args.start, "o");
+      writeField(w, "lines", IntCodec, args.lines, "o");
+    },
+    { codec: DiagnosticManagerLogHeaderCodec, occurrence: "r" },
+    options,
+  );
+  return result as DiagnosticManagerLogHeader;
+}
+
+/** Parameters of {@link CancelRecommendation }. */
+export interface CancelRecommendationArgs {
+  /** String, required */
+  key: string;
+}
+
+/**
+ * CancelRecommendation
+ * Faults: RuntimeFault.
+ */
+export async function CancelRecommendation(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ClusterComputeResource">,
+  args: CancelRecommendationArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "CancelRecommendation",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "key", StringCodec, args.key, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
 /** Parameters of {@link CancelRetrievePropertiesEx }. */
 export interface CancelRetrievePropertiesExArgs {
   /** String, required */
@@ -161,7 +1798,7 @@ export interface CancelRetrievePropertiesExArgs {
 /**
  * CancelRetrievePropertiesEx
  * _this is ServiceContent.propertyCollector, or `options.target` when given.
- * Faults: InvalidProperty.
+ * Faults: InvalidProperty, RuntimeFault.
  */
 export async function CancelRetrievePropertiesEx(
   client: VimInvoker,
@@ -186,9 +1823,44 @@ export async function CancelRetrievePropertiesEx(
   return result as void;
 }
 
+/** Parameters of {@link CancelStorageDrsRecommendation }. */
+export interface CancelStorageDrsRecommendationArgs {
+  /** String, required list */
+  key: string[];
+}
+
+/**
+ * CancelStorageDrsRecommendation
+ * _this is ServiceContent.storageResourceManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function CancelStorageDrsRecommendation(
+  client: VimInvoker,
+  args: CancelStorageDrsRecommendationArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "CancelStorageDrsRecommendation",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ??
+          boundThis(client, "storageResourceManager", "CancelStorageDrsRecommendation"),
+        "r",
+      );
+      writeField(w, "key", StringCodec, args.key, "rl");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
 /**
  * CancelTask
- * Faults: InvalidState.
+ * Faults: InvalidState, RuntimeFault.
  */
 export async function CancelTask(
   client: VimInvoker,
@@ -209,6 +1881,7 @@ export async function CancelTask(
 /**
  * CancelWaitForUpdates
  * _this is ServiceContent.propertyCollector, or `options.target` when given.
+ * Faults: RuntimeFault.
  */
 export async function CancelWaitForUpdates(
   client: VimInvoker,
@@ -231,6 +1904,1088 @@ export async function CancelWaitForUpdates(
   return result as void;
 }
 
+/** Parameters of {@link ChangeFileAttributesInGuest }. */
+export interface ChangeFileAttributesInGuestArgs {
+  /** ManagedObjectReference to VirtualMachine, required */
+  vm: ManagedObjectReference<"VirtualMachine">;
+  /** GuestAuthentication, required */
+  auth: GuestAuthentication;
+  /** String, required */
+  guestFilePath: string;
+  /** GuestFileAttributes, required */
+  fileAttributes: GuestFileAttributes;
+}
+
+/**
+ * ChangeFileAttributesInGuest
+ * Faults: GuestOperationsFault, InvalidState, TaskInProgress, FileFault, RuntimeFault.
+ */
+export async function ChangeFileAttributesInGuest(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"GuestFileManager">,
+  args: ChangeFileAttributesInGuestArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "ChangeFileAttributesInGuest",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vm", MorefCodec, args.vm, "r");
+      writeField(w, "auth", GuestAuthenticationCodec, args.auth, "r");
+      writeField(w, "guestFilePath", StringCodec, args.guestFilePath, "r");
+      writeField(w, "fileAttributes", GuestFileAttributesCodec, args.fileAttributes, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link ChangeOwner }. */
+export interface ChangeOwnerArgs {
+  /** String, required */
+  name: string;
+  /** ManagedObjectReference to Datacenter, optional */
+  datacenter?: ManagedObjectReference<"Datacenter">;
+  /** String, required */
+  owner: string;
+}
+
+/**
+ * ChangeOwner
+ * _this is ServiceContent.fileManager, or `options.target` when given.
+ * Faults: InvalidDatastore, FileFault, UserNotFound, RuntimeFault.
+ */
+export async function ChangeOwner(
+  client: VimInvoker,
+  args: ChangeOwnerArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "ChangeOwner",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "fileManager", "ChangeOwner"),
+        "r",
+      );
+      writeField(w, "name", StringCodec, args.name, "r");
+      writeField(w, "datacenter", MorefCodec, args.datacenter, "o");
+      writeField(w, "owner", StringCodec, args.owner, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link CheckAnswerFileStatus_Task }. */
+export interface CheckAnswerFileStatus_TaskArgs {
+  /** ManagedObjectReference to HostSystem, required list */
+  host: ManagedObjectReference<"HostSystem">[];
+}
+
+/**
+ * CheckAnswerFileStatus_Task
+ * _this is ServiceContent.hostProfileManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function CheckAnswerFileStatus_Task(
+  client: VimInvoker,
+  args: CheckAnswerFileStatus_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "CheckAnswerFileStatus_Task",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "hostProfileManager", "CheckAnswerFileStatus_Task"),
+        "r",
+      );
+      writeField(w, "host", MorefCodec, args.host, "rl");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link CheckCompatibility_Task }. */
+export interface CheckCompatibility_TaskArgs {
+  /** ManagedObjectReference to VirtualMachine, required */
+  vm: ManagedObjectReference<"VirtualMachine">;
+  /** ManagedObjectReference to HostSystem, optional */
+  host?: ManagedObjectReference<"HostSystem">;
+  /** ManagedObjectReference to ResourcePool, optional */
+  pool?: ManagedObjectReference<"ResourcePool" | "VirtualApp">;
+  /** String, optional list */
+  testType?: string[];
+}
+
+/**
+ * CheckCompatibility_Task
+ * _this is ServiceContent.vmCompatibilityChecker, or `options.target` when given.
+ * Faults: InvalidState, NoActiveHostInCluster, RuntimeFault.
+ */
+export async function CheckCompatibility_Task(
+  client: VimInvoker,
+  args: CheckCompatibility_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "CheckCompatibility_Task",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "vmCompatibilityChecker", "CheckCompatibility_Task"),
+        "r",
+      );
+      writeField(w, "vm", MorefCodec, args.vm, "r");
+      writeField(w, "host", MorefCodec, args.host, "o");
+      writeField(w, "pool", MorefCodec, args.pool, "o");
+      writeField(w, "testType", StringCodec, args.testType, "ol");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link CheckCompliance_Task }. */
+export interface CheckCompliance_TaskArgs {
+  /** ManagedObjectReference to Profile, optional list */
+  profile?: ManagedObjectReference<"Profile" | "ClusterProfile" | "HostProfile">[];
+  /** ManagedObjectReference to ManagedEntity, optional list */
+  entity?: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >[];
+}
+
+/**
+ * CheckCompliance_Task
+ * _this is ServiceContent.complianceManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function CheckCompliance_Task(
+  client: VimInvoker,
+  args: CheckCompliance_TaskArgs = {},
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "CheckCompliance_Task",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "complianceManager", "CheckCompliance_Task"),
+        "r",
+      );
+      writeField(w, "profile", MorefCodec, args.profile, "ol");
+      writeField(w, "entity", MorefCodec, args.entity, "ol");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link CheckCustomizationResources }. */
+export interface CheckCustomizationResourcesArgs {
+  /** String, required */
+  guestOs: string;
+}
+
+/**
+ * CheckCustomizationResources
+ * _this is ServiceContent.customizationSpecManager, or `options.target` when given.
+ * Faults: CustomizationFault, RuntimeFault.
+ */
+export async function CheckCustomizationResources(
+  client: VimInvoker,
+  args: CheckCustomizationResourcesArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "CheckCustomizationResources",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ??
+          boundThis(client, "customizationSpecManager", "CheckCustomizationResources"),
+        "r",
+      );
+      writeField(w, "guestOs", StringCodec, args.guestOs, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link CheckCustomizationSpec }. */
+export interface CheckCustomizationSpecArgs {
+  /** CustomizationSpec, required */
+  spec: CustomizationSpec;
+}
+
+/**
+ * CheckCustomizationSpec
+ * Faults: CustomizationFault, RuntimeFault.
+ */
+export async function CheckCustomizationSpec(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  args: CheckCustomizationSpecArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "CheckCustomizationSpec",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "spec", CustomizationSpecCodec, args.spec, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link CheckForUpdates }. */
+export interface CheckForUpdatesArgs {
+  /** String, optional */
+  version?: string;
+}
+
+/**
+ * CheckForUpdates
+ * _this is ServiceContent.propertyCollector, or `options.target` when given.
+ * Faults: InvalidCollectorVersion, RuntimeFault.
+ */
+export async function CheckForUpdates(
+  client: VimInvoker,
+  args: CheckForUpdatesArgs = {},
+  options?: CallOptions,
+): Promise<UpdateSet | undefined> {
+  const result = await client.invoke(
+    "CheckForUpdates",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "propertyCollector", "CheckForUpdates"),
+        "r",
+      );
+      writeField(w, "version", StringCodec, args.version, "o");
+    },
+    { codec: UpdateSetCodec, occurrence: "o" },
+    options,
+  );
+  return result as UpdateSet | undefined;
+}
+
+/** Parameters of {@link CheckHostPatch_Task }. */
+export interface CheckHostPatch_TaskArgs {
+  /** String, optional list */
+  metaUrls?: string[];
+  /** String, optional list */
+  bundleUrls?: string[];
+  /** HostPatchManagerPatchManagerOperationSpec, optional */
+  spec?: HostPatchManagerPatchManagerOperationSpec;
+}
+
+/**
+ * CheckHostPatch_Task
+ * Faults: RequestCanceled, InvalidState, TaskInProgress, PlatformConfigFault, RuntimeFault.
+ */
+export async function CheckHostPatch_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostPatchManager">,
+  args: CheckHostPatch_TaskArgs = {},
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "CheckHostPatch_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "metaUrls", StringCodec, args.metaUrls, "ol");
+      writeField(w, "bundleUrls", StringCodec, args.bundleUrls, "ol");
+      writeField(w, "spec", HostPatchManagerPatchManagerOperationSpecCodec, args.spec, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link CheckLicenseFeature }. */
+export interface CheckLicenseFeatureArgs {
+  /** ManagedObjectReference to HostSystem, optional */
+  host?: ManagedObjectReference<"HostSystem">;
+  /** String, required */
+  featureKey: string;
+}
+
+/**
+ * CheckLicenseFeature
+ * Faults: InvalidState, RuntimeFault.
+ */
+export async function CheckLicenseFeature(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"LicenseManager">,
+  args: CheckLicenseFeatureArgs,
+  options?: CallOptions,
+): Promise<boolean> {
+  const result = await client.invoke(
+    "CheckLicenseFeature",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "host", MorefCodec, args.host, "o");
+      writeField(w, "featureKey", StringCodec, args.featureKey, "r");
+    },
+    { codec: BooleanCodec, occurrence: "r" },
+    options,
+  );
+  return result as boolean;
+}
+
+/** Parameters of {@link CheckMigrate_Task }. */
+export interface CheckMigrate_TaskArgs {
+  /** ManagedObjectReference to VirtualMachine, required */
+  vm: ManagedObjectReference<"VirtualMachine">;
+  /** ManagedObjectReference to HostSystem, optional */
+  host?: ManagedObjectReference<"HostSystem">;
+  /** ManagedObjectReference to ResourcePool, optional */
+  pool?: ManagedObjectReference<"ResourcePool" | "VirtualApp">;
+  /** VirtualMachinePowerState, optional */
+  state?: VirtualMachinePowerState;
+  /** String, optional list */
+  testType?: string[];
+}
+
+/**
+ * CheckMigrate_Task
+ * _this is ServiceContent.vmProvisioningChecker, or `options.target` when given.
+ * Faults: InvalidState, RuntimeFault.
+ */
+export async function CheckMigrate_Task(
+  client: VimInvoker,
+  args: CheckMigrate_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "CheckMigrate_Task",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "vmProvisioningChecker", "CheckMigrate_Task"),
+        "r",
+      );
+      writeField(w, "vm", MorefCodec, args.vm, "r");
+      writeField(w, "host", MorefCodec, args.host, "o");
+      writeField(w, "pool", MorefCodec, args.pool, "o");
+      writeField(w, "state", VirtualMachinePowerStateCodec, args.state, "o");
+      writeField(w, "testType", StringCodec, args.testType, "ol");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link CheckProfileCompliance_Task }. */
+export interface CheckProfileCompliance_TaskArgs {
+  /** ManagedObjectReference to ManagedEntity, optional list */
+  entity?: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >[];
+}
+
+/**
+ * CheckProfileCompliance_Task
+ * Faults: RuntimeFault.
+ */
+export async function CheckProfileCompliance_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Profile" | "ClusterProfile" | "HostProfile">,
+  args: CheckProfileCompliance_TaskArgs = {},
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "CheckProfileCompliance_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "entity", MorefCodec, args.entity, "ol");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link CheckRelocate_Task }. */
+export interface CheckRelocate_TaskArgs {
+  /** ManagedObjectReference to VirtualMachine, required */
+  vm: ManagedObjectReference<"VirtualMachine">;
+  /** VirtualMachineRelocateSpec, required */
+  spec: VirtualMachineRelocateSpec;
+  /** String, optional list */
+  testType?: string[];
+}
+
+/**
+ * CheckRelocate_Task
+ * _this is ServiceContent.vmProvisioningChecker, or `options.target` when given.
+ * Faults: InvalidState, RuntimeFault.
+ */
+export async function CheckRelocate_Task(
+  client: VimInvoker,
+  args: CheckRelocate_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "CheckRelocate_Task",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "vmProvisioningChecker", "CheckRelocate_Task"),
+        "r",
+      );
+      writeField(w, "vm", MorefCodec, args.vm, "r");
+      writeField(w, "spec", VirtualMachineRelocateSpecCodec, args.spec, "r");
+      writeField(w, "testType", StringCodec, args.testType, "ol");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link ClearComplianceStatus }. */
+export interface ClearComplianceStatusArgs {
+  /** ManagedObjectReference to Profile, optional list */
+  profile?: ManagedObjectReference<"Profile" | "ClusterProfile" | "HostProfile">[];
+  /** ManagedObjectReference to ManagedEntity, optional list */
+  entity?: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >[];
+}
+
+/**
+ * ClearComplianceStatus
+ * _this is ServiceContent.complianceManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function ClearComplianceStatus(
+  client: VimInvoker,
+  args: ClearComplianceStatusArgs = {},
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "ClearComplianceStatus",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "complianceManager", "ClearComplianceStatus"),
+        "r",
+      );
+      writeField(w, "profile", MorefCodec, args.profile, "ol");
+      writeField(w, "entity", MorefCodec, args.entity, "ol");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link CloneSession }. */
+export interface CloneSessionArgs {
+  /** String, required */
+  cloneTicket: string;
+}
+
+/**
+ * CloneSession
+ * _this is ServiceContent.sessionManager, or `options.target` when given.
+ * Faults: InvalidLogin, RuntimeFault.
+ */
+export async function CloneSession(
+  client: VimInvoker,
+  args: CloneSessionArgs,
+  options?: CallOptions,
+): Promise<UserSession> {
+  const result = await client.invoke(
+    "CloneSession",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "sessionManager", "CloneSession"),
+        "r",
+      );
+      writeField(w, "cloneTicket", StringCodec, args.cloneTicket, "r");
+    },
+    { codec: UserSessionCodec, occurrence: "r" },
+    options,
+  );
+  return result as UserSession;
+}
+
+/** Parameters of {@link CloneVApp_Task }. */
+export interface CloneVApp_TaskArgs {
+  /** String, required */
+  name: string;
+  /** ManagedObjectReference to ResourcePool, required */
+  target: ManagedObjectReference<"ResourcePool" | "VirtualApp">;
+  /** VAppCloneSpec, required */
+  spec: VAppCloneSpec;
+}
+
+/**
+ * CloneVApp_Task
+ * Faults: InvalidState, InvalidDatastore, TaskInProgress, VmConfigFault, FileFault, MigrationFault, InsufficientResourcesFault, RuntimeFault.
+ */
+export async function CloneVApp_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualApp">,
+  args: CloneVApp_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "CloneVApp_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "name", StringCodec, args.name, "r");
+      writeField(w, "target", MorefCodec, args.target, "r");
+      writeField(w, "spec", VAppCloneSpecCodec, args.spec, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link CloneVM_Task }. */
+export interface CloneVM_TaskArgs {
+  /** ManagedObjectReference to Folder, required */
+  folder: ManagedObjectReference<"Folder" | "StoragePod">;
+  /** String, required */
+  name: string;
+  /** VirtualMachineCloneSpec, required */
+  spec: VirtualMachineCloneSpec;
+}
+
+/**
+ * CloneVM_Task
+ * Faults: CustomizationFault, InvalidState, InvalidDatastore, TaskInProgress, VmConfigFault, FileFault, MigrationFault, InsufficientResourcesFault, RuntimeFault.
+ */
+export async function CloneVM_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  args: CloneVM_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "CloneVM_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "folder", MorefCodec, args.folder, "r");
+      writeField(w, "name", StringCodec, args.name, "r");
+      writeField(w, "spec", VirtualMachineCloneSpecCodec, args.spec, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link CloseInventoryViewFolder }. */
+export interface CloseInventoryViewFolderArgs {
+  /** ManagedObjectReference to ManagedEntity, required list */
+  entity: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >[];
+}
+
+/**
+ * CloseInventoryViewFolder
+ * Faults: RuntimeFault.
+ */
+export async function CloseInventoryViewFolder(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"InventoryView">,
+  args: CloseInventoryViewFolderArgs,
+  options?: CallOptions,
+): Promise<
+  ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >[]
+> {
+  const result = await client.invoke(
+    "CloseInventoryViewFolder",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "entity", MorefCodec, args.entity, "rl");
+    },
+    { codec: MorefCodec, occurrence: "ol" },
+    options,
+  );
+  return result as ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >[];
+}
+
+/** Parameters of {@link ClusterEnterMaintenanceMode }. */
+export interface ClusterEnterMaintenanceModeArgs {
+  /** ManagedObjectReference to HostSystem, required list */
+  host: ManagedObjectReference<"HostSystem">[];
+  /** OptionValue, optional list */
+  option?: OptionValue[];
+}
+
+/**
+ * ClusterEnterMaintenanceMode
+ * Faults: RuntimeFault.
+ */
+export async function ClusterEnterMaintenanceMode(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ClusterComputeResource">,
+  args: ClusterEnterMaintenanceModeArgs,
+  options?: CallOptions,
+): Promise<ClusterEnterMaintenanceResult> {
+  const result = await client.invoke(
+    "ClusterEnterMaintenanceMode",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "host", MorefCodec, args.host, "rl");
+      writeField(w, "option", OptionValueCodec, args.option, "ol");
+    },
+    { codec: ClusterEnterMaintenanceResultCodec, occurrence: "r" },
+    options,
+  );
+  return result as ClusterEnterMaintenanceResult;
+}
+
+/** Parameters of {@link ComputeDiskPartitionInfo }. */
+export interface ComputeDiskPartitionInfoArgs {
+  /** String, required */
+  devicePath: string;
+  /** HostDiskPartitionLayout, required */
+  layout: HostDiskPartitionLayout;
+  /** String, optional */
+  partitionFormat?: string;
+}
+
+/**
+ * ComputeDiskPartitionInfo
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function ComputeDiskPartitionInfo(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: ComputeDiskPartitionInfoArgs,
+  options?: CallOptions,
+): Promise<HostDiskPartitionInfo> {
+  const result = await client.invoke(
+    "ComputeDiskPartitionInfo",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "devicePath", StringCodec, args.devicePath, "r");
+      writeField(w, "layout", HostDiskPartitionLayoutCodec, args.layout, "r");
+      writeField(w, "partitionFormat", StringCodec, args.partitionFormat, "o");
+    },
+    { codec: HostDiskPartitionInfoCodec, occurrence: "r" },
+    options,
+  );
+  return result as HostDiskPartitionInfo;
+}
+
+/** Parameters of {@link ComputeDiskPartitionInfoForResize }. */
+export interface ComputeDiskPartitionInfoForResizeArgs {
+  /** HostScsiDiskPartition, required */
+  partition: HostScsiDiskPartition;
+  /** HostDiskPartitionBlockRange, required */
+  blockRange: HostDiskPartitionBlockRange;
+  /** String, optional */
+  partitionFormat?: string;
+}
+
+/**
+ * ComputeDiskPartitionInfoForResize
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function ComputeDiskPartitionInfoForResize(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: ComputeDiskPartitionInfoForResizeArgs,
+  options?: CallOptions,
+): Promise<HostDiskPartitionInfo> {
+  const result = await client.invoke(
+    "ComputeDiskPartitionInfoForResize",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "partition", HostScsiDiskPartitionCodec, args.partition, "r");
+      writeField(w, "blockRange", HostDiskPartitionBlockRangeCodec, args.blockRange, "r");
+      writeField(w, "partitionFormat", StringCodec, args.partitionFormat, "o");
+    },
+    { codec: HostDiskPartitionInfoCodec, occurrence: "r" },
+    options,
+  );
+  return result as HostDiskPartitionInfo;
+}
+
+/** Parameters of {@link ConfigureDatastoreIORM_Task }. */
+export interface ConfigureDatastoreIORM_TaskArgs {
+  /** ManagedObjectReference to Datastore, required */
+  datastore: ManagedObjectReference<"Datastore">;
+  /** StorageIORMConfigSpec, required */
+  spec: StorageIORMConfigSpec;
+}
+
+/**
+ * ConfigureDatastoreIORM_Task
+ * _this is ServiceContent.storageResourceManager, or `options.target` when given.
+ * Faults: IORMNotSupportedHostOnDatastore, InaccessibleDatastore, RuntimeFault.
+ */
+export async function ConfigureDatastoreIORM_Task(
+  client: VimInvoker,
+  args: ConfigureDatastoreIORM_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "ConfigureDatastoreIORM_Task",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ??
+          boundThis(client, "storageResourceManager", "ConfigureDatastoreIORM_Task"),
+        "r",
+      );
+      writeField(w, "datastore", MorefCodec, args.datastore, "r");
+      writeField(w, "spec", StorageIORMConfigSpecCodec, args.spec, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link ConfigureDatastorePrincipal }. */
+export interface ConfigureDatastorePrincipalArgs {
+  /** String, required */
+  userName: string;
+  /** String, optional */
+  password?: string;
+}
+
+/**
+ * ConfigureDatastorePrincipal
+ * Faults: InvalidState, HostConfigFault, RuntimeFault.
+ */
+export async function ConfigureDatastorePrincipal(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostDatastoreSystem">,
+  args: ConfigureDatastorePrincipalArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "ConfigureDatastorePrincipal",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "userName", StringCodec, args.userName, "r");
+      writeField(w, "password", StringCodec, args.password, "o");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link ConfigureHostCache_Task }. */
+export interface ConfigureHostCache_TaskArgs {
+  /** HostCacheConfigurationSpec, required */
+  spec: HostCacheConfigurationSpec;
+}
+
+/**
+ * ConfigureHostCache_Task
+ * Faults: RuntimeFault.
+ */
+export async function ConfigureHostCache_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostCacheConfigurationManager">,
+  args: ConfigureHostCache_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "ConfigureHostCache_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "spec", HostCacheConfigurationSpecCodec, args.spec, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link ConfigureLicenseSource }. */
+export interface ConfigureLicenseSourceArgs {
+  /** ManagedObjectReference to HostSystem, optional */
+  host?: ManagedObjectReference<"HostSystem">;
+  /** LicenseSource, required */
+  licenseSource: LicenseSource;
+}
+
+/**
+ * ConfigureLicenseSource
+ * Faults: CannotAccessLocalSource, InvalidLicense, LicenseServerUnavailable, RuntimeFault.
+ */
+export async function ConfigureLicenseSource(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"LicenseManager">,
+  args: ConfigureLicenseSourceArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "ConfigureLicenseSource",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "host", MorefCodec, args.host, "o");
+      writeField(w, "licenseSource", LicenseSourceCodec, args.licenseSource, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link ConfigurePowerPolicy }. */
+export interface ConfigurePowerPolicyArgs {
+  /** Int, required */
+  key: number;
+}
+
+/**
+ * ConfigurePowerPolicy
+ * Faults: HostConfigFault, RuntimeFault.
+ */
+export async function ConfigurePowerPolicy(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostPowerSystem">,
+  args: ConfigurePowerPolicyArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "ConfigurePowerPolicy",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "key", IntCodec, args.key, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link ConfigureStorageDrsForPod_Task }. */
+export interface ConfigureStorageDrsForPod_TaskArgs {
+  /** ManagedObjectReference to StoragePod, required */
+  pod: ManagedObjectReference<"StoragePod">;
+  /** StorageDrsConfigSpec, required */
+  spec: StorageDrsConfigSpec;
+  /** Boolean, required */
+  modify: boolean;
+}
+
+/**
+ * ConfigureStorageDrsForPod_Task
+ * _this is ServiceContent.storageResourceManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function ConfigureStorageDrsForPod_Task(
+  client: VimInvoker,
+  args: ConfigureStorageDrsForPod_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "ConfigureStorageDrsForPod_Task",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ??
+          boundThis(client, "storageResourceManager", "ConfigureStorageDrsForPod_Task"),
+        "r",
+      );
+      writeField(w, "pod", MorefCodec, args.pod, "r");
+      writeField(w, "spec", StorageDrsConfigSpecCodec, args.spec, "r");
+      writeField(w, "modify", BooleanCodec, args.modify, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link ConfigureVFlashResourceEx_Task }. */
+export interface ConfigureVFlashResourceEx_TaskArgs {
+  /** String, optional list */
+  devicePath?: string[];
+}
+
+/**
+ * ConfigureVFlashResourceEx_Task
+ * Faults: HostConfigFault, RuntimeFault.
+ */
+export async function ConfigureVFlashResourceEx_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostVFlashManager">,
+  args: ConfigureVFlashResourceEx_TaskArgs = {},
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "ConfigureVFlashResourceEx_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "devicePath", StringCodec, args.devicePath, "ol");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/**
+ * ConsolidateVMDisks_Task
+ * Faults: TaskInProgress, InvalidState, FileFault, VmConfigFault, RuntimeFault.
+ */
+export async function ConsolidateVMDisks_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "ConsolidateVMDisks_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
 /** Parameters of {@link ContinueRetrievePropertiesEx }. */
 export interface ContinueRetrievePropertiesExArgs {
   /** String, required */
@@ -240,7 +2995,7 @@ export interface ContinueRetrievePropertiesExArgs {
 /**
  * ContinueRetrievePropertiesEx
  * _this is ServiceContent.propertyCollector, or `options.target` when given.
- * Faults: InvalidProperty.
+ * Faults: InvalidProperty, RuntimeFault.
  */
 export async function ContinueRetrievePropertiesEx(
   client: VimInvoker,
@@ -265,16 +3020,62 @@ export async function ContinueRetrievePropertiesEx(
   return result as RetrieveResult;
 }
 
+/** Parameters of {@link CopyDatastoreFile_Task }. */
+export interface CopyDatastoreFile_TaskArgs {
+  /** String, required */
+  sourceName: string;
+  /** ManagedObjectReference to Datacenter, optional */
+  sourceDatacenter?: ManagedObjectReference<"Datacenter">;
+  /** String, required */
+  destinationName: string;
+  /** ManagedObjectReference to Datacenter, optional */
+  destinationDatacenter?: ManagedObjectReference<"Datacenter">;
+  /** Boolean, optional */
+  force?: boolean;
+}
+
+/**
+ * CopyDatastoreFile_Task
+ * _this is ServiceContent.fileManager, or `options.target` when given.
+ * Faults: InvalidDatastore, FileFault, RuntimeFault.
+ */
+export async function CopyDatastoreFile_Task(
+  client: VimInvoker,
+  args: CopyDatastoreFile_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "CopyDatastoreFile_Task",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "fileManager", "CopyDatastoreFile_Task"),
+        "r",
+      );
+      writeField(w, "sourceName", StringCodec, args.sourceName, "r");
+      writeField(w, "sourceDatacenter", MorefCodec, args.sourceDatacenter, "o");
+      writeField(w, "destinationName", StringCodec, args.destinationName, "r");
+      writeField(w, "destinationDatacenter", MorefCodec, args.destinationDatacenter, "o");
+      writeField(w, "force", BooleanCodec, args.force, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
 /** Parameters of {@link CopyVirtualDisk_Task }. */
 export interface CopyVirtualDisk_TaskArgs {
   /** String, required */
   sourceName: string;
-  /** ManagedObjectReference, optional */
-  sourceDatacenter?: ManagedObjectReference;
+  /** ManagedObjectReference to Datacenter, optional */
+  sourceDatacenter?: ManagedObjectReference<"Datacenter">;
   /** String, required */
   destName: string;
-  /** ManagedObjectReference, optional */
-  destDatacenter?: ManagedObjectReference;
+  /** ManagedObjectReference to Datacenter, optional */
+  destDatacenter?: ManagedObjectReference<"Datacenter">;
   /** VirtualDiskSpec, optional */
   destSpec?: VirtualDiskSpec;
   /** Boolean, optional */
@@ -284,7 +3085,7 @@ export interface CopyVirtualDisk_TaskArgs {
 /**
  * CopyVirtualDisk_Task
  * _this is ServiceContent.virtualDiskManager, or `options.target` when given.
- * Faults: FileFault, InvalidDatastore.
+ * Faults: FileFault, InvalidDiskFormat, InvalidDatastore, RuntimeFault.
  */
 export async function CopyVirtualDisk_Task(
   client: VimInvoker,
@@ -314,10 +3115,242 @@ export async function CopyVirtualDisk_Task(
   return result as ManagedObjectReference<"Task">;
 }
 
+/** Parameters of {@link CreateAlarm }. */
+export interface CreateAlarmArgs {
+  /** ManagedObjectReference to ManagedEntity, required */
+  entity: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >;
+  /** AlarmSpec, required */
+  spec: AlarmSpec;
+}
+
+/**
+ * CreateAlarm
+ * _this is ServiceContent.alarmManager, or `options.target` when given.
+ * Faults: InvalidName, DuplicateName, RuntimeFault.
+ */
+export async function CreateAlarm(
+  client: VimInvoker,
+  args: CreateAlarmArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Alarm">> {
+  const result = await client.invoke(
+    "CreateAlarm",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "alarmManager", "CreateAlarm"),
+        "r",
+      );
+      writeField(w, "entity", MorefCodec, args.entity, "r");
+      writeField(w, "spec", AlarmSpecCodec, args.spec, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Alarm">;
+}
+
+/** Parameters of {@link CreateChildVM_Task }. */
+export interface CreateChildVM_TaskArgs {
+  /** VirtualMachineConfigSpec, required */
+  config: VirtualMachineConfigSpec;
+  /** ManagedObjectReference to HostSystem, optional */
+  host?: ManagedObjectReference<"HostSystem">;
+}
+
+/**
+ * CreateChildVM_Task
+ * Faults: VmConfigFault, FileFault, OutOfBounds, InvalidName, InvalidDatastore, InsufficientResourcesFault, RuntimeFault.
+ */
+export async function CreateChildVM_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ResourcePool" | "VirtualApp">,
+  args: CreateChildVM_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "CreateChildVM_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "config", VirtualMachineConfigSpecCodec, args.config, "r");
+      writeField(w, "host", MorefCodec, args.host, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link CreateCluster }. */
+export interface CreateClusterArgs {
+  /** String, required */
+  name: string;
+  /** ClusterConfigSpec, required */
+  spec: ClusterConfigSpec;
+}
+
+/**
+ * CreateCluster
+ * Faults: DuplicateName, InvalidName, RuntimeFault.
+ */
+export async function CreateCluster(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Folder" | "StoragePod">,
+  args: CreateClusterArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"ClusterComputeResource">> {
+  const result = await client.invoke(
+    "CreateCluster",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "name", StringCodec, args.name, "r");
+      writeField(w, "spec", ClusterConfigSpecCodec, args.spec, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"ClusterComputeResource">;
+}
+
+/** Parameters of {@link CreateClusterEx }. */
+export interface CreateClusterExArgs {
+  /** String, required */
+  name: string;
+  /** ClusterConfigSpecEx, required */
+  spec: ClusterConfigSpecEx;
+}
+
+/**
+ * CreateClusterEx
+ * Faults: DuplicateName, InvalidName, RuntimeFault.
+ */
+export async function CreateClusterEx(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Folder" | "StoragePod">,
+  args: CreateClusterExArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"ClusterComputeResource">> {
+  const result = await client.invoke(
+    "CreateClusterEx",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "name", StringCodec, args.name, "r");
+      writeField(w, "spec", ClusterConfigSpecExCodec, args.spec, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"ClusterComputeResource">;
+}
+
+/** Parameters of {@link CreateCollectorForEvents }. */
+export interface CreateCollectorForEventsArgs {
+  /** EventFilterSpec, required */
+  filter: EventFilterSpec;
+}
+
+/**
+ * CreateCollectorForEvents
+ * _this is ServiceContent.eventManager, or `options.target` when given.
+ * Faults: InvalidState, RuntimeFault.
+ */
+export async function CreateCollectorForEvents(
+  client: VimInvoker,
+  args: CreateCollectorForEventsArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"EventHistoryCollector">> {
+  const result = await client.invoke(
+    "CreateCollectorForEvents",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "eventManager", "CreateCollectorForEvents"),
+        "r",
+      );
+      writeField(w, "filter", EventFilterSpecCodec, args.filter, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"EventHistoryCollector">;
+}
+
+/** Parameters of {@link CreateCollectorForTasks }. */
+export interface CreateCollectorForTasksArgs {
+  /** TaskFilterSpec, required */
+  filter: TaskFilterSpec;
+}
+
+/**
+ * CreateCollectorForTasks
+ * _this is ServiceContent.taskManager, or `options.target` when given.
+ * Faults: InvalidState, RuntimeFault.
+ */
+export async function CreateCollectorForTasks(
+  client: VimInvoker,
+  args: CreateCollectorForTasksArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"TaskHistoryCollector">> {
+  const result = await client.invoke(
+    "CreateCollectorForTasks",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "taskManager", "CreateCollectorForTasks"),
+        "r",
+      );
+      writeField(w, "filter", TaskFilterSpecCodec, args.filter, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"TaskHistoryCollector">;
+}
+
 /** Parameters of {@link CreateContainerView }. */
 export interface CreateContainerViewArgs {
-  /** ManagedObjectReference, required */
-  container: ManagedObjectReference;
+  /** ManagedObjectReference to ManagedEntity, required */
+  container: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >;
   /** String, optional list */
   type?: string[];
   /** Boolean, required */
@@ -327,6 +3360,7 @@ export interface CreateContainerViewArgs {
 /**
  * CreateContainerView
  * _this is ServiceContent.viewManager, or `options.target` when given.
+ * Faults: RuntimeFault.
  */
 export async function CreateContainerView(
   client: VimInvoker,
@@ -353,6 +3387,286 @@ export async function CreateContainerView(
   return result as ManagedObjectReference<"ContainerView">;
 }
 
+/** Parameters of {@link CreateCustomizationSpec }. */
+export interface CreateCustomizationSpecArgs {
+  /** CustomizationSpecItem, required */
+  item: CustomizationSpecItem;
+}
+
+/**
+ * CreateCustomizationSpec
+ * _this is ServiceContent.customizationSpecManager, or `options.target` when given.
+ * Faults: CustomizationFault, AlreadyExists, RuntimeFault.
+ */
+export async function CreateCustomizationSpec(
+  client: VimInvoker,
+  args: CreateCustomizationSpecArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "CreateCustomizationSpec",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "customizationSpecManager", "CreateCustomizationSpec"),
+        "r",
+      );
+      writeField(w, "item", CustomizationSpecItemCodec, args.item, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link CreateDVPortgroup_Task }. */
+export interface CreateDVPortgroup_TaskArgs {
+  /** DVPortgroupConfigSpec, required */
+  spec: DVPortgroupConfigSpec;
+}
+
+/**
+ * CreateDVPortgroup_Task
+ * Faults: DvsFault, DuplicateName, InvalidName, RuntimeFault.
+ */
+export async function CreateDVPortgroup_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"DistributedVirtualSwitch" | "VmwareDistributedVirtualSwitch">,
+  args: CreateDVPortgroup_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "CreateDVPortgroup_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "spec", DVPortgroupConfigSpecCodec, args.spec, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link CreateDVS_Task }. */
+export interface CreateDVS_TaskArgs {
+  /** DVSCreateSpec, required */
+  spec: DVSCreateSpec;
+}
+
+/**
+ * CreateDVS_Task
+ * Faults: DvsFault, DuplicateName, InvalidName, NotFound, DvsNotAuthorized, RuntimeFault.
+ */
+export async function CreateDVS_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Folder" | "StoragePod">,
+  args: CreateDVS_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "CreateDVS_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "spec", DVSCreateSpecCodec, args.spec, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link CreateDatacenter }. */
+export interface CreateDatacenterArgs {
+  /** String, required */
+  name: string;
+}
+
+/**
+ * CreateDatacenter
+ * Faults: DuplicateName, InvalidName, RuntimeFault.
+ */
+export async function CreateDatacenter(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Folder" | "StoragePod">,
+  args: CreateDatacenterArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Datacenter">> {
+  const result = await client.invoke(
+    "CreateDatacenter",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "name", StringCodec, args.name, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Datacenter">;
+}
+
+/** Parameters of {@link CreateDefaultProfile }. */
+export interface CreateDefaultProfileArgs {
+  /** String, required */
+  profileType: string;
+  /** String, optional */
+  profileTypeName?: string;
+  /** ManagedObjectReference to Profile, optional */
+  profile?: ManagedObjectReference<"Profile" | "ClusterProfile" | "HostProfile">;
+}
+
+/**
+ * CreateDefaultProfile
+ * _this is ServiceContent.hostProfileManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function CreateDefaultProfile(
+  client: VimInvoker,
+  args: CreateDefaultProfileArgs,
+  options?: CallOptions,
+): Promise<ApplyProfile> {
+  const result = await client.invoke(
+    "CreateDefaultProfile",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "hostProfileManager", "CreateDefaultProfile"),
+        "r",
+      );
+      writeField(w, "profileType", StringCodec, args.profileType, "r");
+      writeField(w, "profileTypeName", StringCodec, args.profileTypeName, "o");
+      writeField(w, "profile", MorefCodec, args.profile, "o");
+    },
+    { codec: ApplyProfileCodec, occurrence: "r" },
+    options,
+  );
+  return result as ApplyProfile;
+}
+
+/** Parameters of {@link CreateDescriptor }. */
+export interface CreateDescriptorArgs {
+  /** ManagedObjectReference to ManagedEntity, required */
+  obj: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >;
+  /** OvfCreateDescriptorParams, required */
+  cdp: OvfCreateDescriptorParams;
+}
+
+/**
+ * CreateDescriptor
+ * _this is ServiceContent.ovfManager, or `options.target` when given.
+ * Faults: TaskInProgress, VmConfigFault, ConcurrentAccess, FileFault, InvalidState, RuntimeFault.
+ */
+export async function CreateDescriptor(
+  client: VimInvoker,
+  args: CreateDescriptorArgs,
+  options?: CallOptions,
+): Promise<OvfCreateDescriptorResult> {
+  const result = await client.invoke(
+    "CreateDescriptor",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "ovfManager", "CreateDescriptor"),
+        "r",
+      );
+      writeField(w, "obj", MorefCodec, args.obj, "r");
+      writeField(w, "cdp", OvfCreateDescriptorParamsCodec, args.cdp, "r");
+    },
+    { codec: OvfCreateDescriptorResultCodec, occurrence: "r" },
+    options,
+  );
+  return result as OvfCreateDescriptorResult;
+}
+
+/** Parameters of {@link CreateDiagnosticPartition }. */
+export interface CreateDiagnosticPartitionArgs {
+  /** HostDiagnosticPartitionCreateSpec, required */
+  spec: HostDiagnosticPartitionCreateSpec;
+}
+
+/**
+ * CreateDiagnosticPartition
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function CreateDiagnosticPartition(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostDiagnosticSystem">,
+  args: CreateDiagnosticPartitionArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "CreateDiagnosticPartition",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "spec", HostDiagnosticPartitionCreateSpecCodec, args.spec, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link CreateDirectory }. */
+export interface CreateDirectoryArgs {
+  /** ManagedObjectReference to Datastore, required */
+  datastore: ManagedObjectReference<"Datastore">;
+  /** String, optional */
+  displayName?: string;
+  /** String, optional */
+  policy?: string;
+}
+
+/**
+ * CreateDirectory
+ * _this is ServiceContent.datastoreNamespaceManager, or `options.target` when given.
+ * Faults: CannotCreateFile, FileAlreadyExists, InvalidDatastore, RuntimeFault.
+ */
+export async function CreateDirectory(
+  client: VimInvoker,
+  args: CreateDirectoryArgs,
+  options?: CallOptions,
+): Promise<string> {
+  const result = await client.invoke(
+    "CreateDirectory",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "datastoreNamespaceManager", "CreateDirectory"),
+        "r",
+      );
+      writeField(w, "datastore", MorefCodec, args.datastore, "r");
+      writeField(w, "displayName", StringCodec, args.displayName, "o");
+      writeField(w, "policy", StringCodec, args.policy, "o");
+    },
+    { codec: StringCodec, occurrence: "r" },
+    options,
+  );
+  return result as string;
+}
+
 /** Parameters of {@link CreateFilter }. */
 export interface CreateFilterArgs {
   /** PropertyFilterSpec, required */
@@ -364,7 +3678,7 @@ export interface CreateFilterArgs {
 /**
  * CreateFilter
  * _this is ServiceContent.propertyCollector, or `options.target` when given.
- * Faults: InvalidProperty.
+ * Faults: InvalidProperty, RuntimeFault.
  */
 export async function CreateFilter(
   client: VimInvoker,
@@ -390,9 +3704,400 @@ export async function CreateFilter(
   return result as ManagedObjectReference<"PropertyFilter">;
 }
 
+/** Parameters of {@link CreateFolder }. */
+export interface CreateFolderArgs {
+  /** String, required */
+  name: string;
+}
+
+/**
+ * CreateFolder
+ * Faults: DuplicateName, InvalidName, RuntimeFault.
+ */
+export async function CreateFolder(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Folder" | "StoragePod">,
+  args: CreateFolderArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Folder" | "StoragePod">> {
+  const result = await client.invoke(
+    "CreateFolder",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "name", StringCodec, args.name, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Folder" | "StoragePod">;
+}
+
+/** Parameters of {@link CreateGroup }. */
+export interface CreateGroupArgs {
+  /** HostAccountSpec, required */
+  group: HostAccountSpec;
+}
+
+/**
+ * CreateGroup
+ * Faults: AlreadyExists, RuntimeFault.
+ */
+export async function CreateGroup(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostLocalAccountManager">,
+  args: CreateGroupArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "CreateGroup",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "group", HostAccountSpecCodec, args.group, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link CreateImportSpec }. */
+export interface CreateImportSpecArgs {
+  /** String, required */
+  ovfDescriptor: string;
+  /** ManagedObjectReference to ResourcePool, required */
+  resourcePool: ManagedObjectReference<"ResourcePool" | "VirtualApp">;
+  /** ManagedObjectReference to Datastore, required */
+  datastore: ManagedObjectReference<"Datastore">;
+  /** OvfCreateImportSpecParams, required */
+  cisp: OvfCreateImportSpecParams;
+}
+
+/**
+ * CreateImportSpec
+ * _this is ServiceContent.ovfManager, or `options.target` when given.
+ * Faults: TaskInProgress, VmConfigFault, ConcurrentAccess, FileFault, InvalidState, InvalidDatastore, RuntimeFault.
+ */
+export async function CreateImportSpec(
+  client: VimInvoker,
+  args: CreateImportSpecArgs,
+  options?: CallOptions,
+): Promise<OvfCreateImportSpecResult> {
+  const result = await client.invoke(
+    "CreateImportSpec",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "ovfManager", "CreateImportSpec"),
+        "r",
+      );
+      writeField(w, "ovfDescriptor", StringCodec, args.ovfDescriptor, "r");
+      writeField(w, "resourcePool", MorefCodec, args.resourcePool, "r");
+      writeField(w, "datastore", MorefCodec, args.datastore, "r");
+      writeField(w, "cisp", OvfCreateImportSpecParamsCodec, args.cisp, "r");
+    },
+    { codec: OvfCreateImportSpecResultCodec, occurrence: "r" },
+    options,
+  );
+  return result as OvfCreateImportSpecResult;
+}
+
+/**
+ * CreateInventoryView
+ * _this is ServiceContent.viewManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function CreateInventoryView(
+  client: VimInvoker,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"InventoryView">> {
+  const result = await client.invoke(
+    "CreateInventoryView",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "viewManager", "CreateInventoryView"),
+        "r",
+      );
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"InventoryView">;
+}
+
+/** Parameters of {@link CreateIpPool }. */
+export interface CreateIpPoolArgs {
+  /** ManagedObjectReference to Datacenter, required */
+  dc: ManagedObjectReference<"Datacenter">;
+  /** IpPool, required */
+  pool: IpPool;
+}
+
+/**
+ * CreateIpPool
+ * _this is ServiceContent.ipPoolManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function CreateIpPool(
+  client: VimInvoker,
+  args: CreateIpPoolArgs,
+  options?: CallOptions,
+): Promise<number> {
+  const result = await client.invoke(
+    "CreateIpPool",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "ipPoolManager", "CreateIpPool"),
+        "r",
+      );
+      writeField(w, "dc", MorefCodec, args.dc, "r");
+      writeField(w, "pool", IpPoolCodec, args.pool, "r");
+    },
+    { codec: IntCodec, occurrence: "r" },
+    options,
+  );
+  return result as number;
+}
+
+/** Parameters of {@link CreateListView }. */
+export interface CreateListViewArgs {
+  /** ManagedObjectReference, optional list */
+  obj?: ManagedObjectReference[];
+}
+
+/**
+ * CreateListView
+ * _this is ServiceContent.viewManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function CreateListView(
+  client: VimInvoker,
+  args: CreateListViewArgs = {},
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"ListView">> {
+  const result = await client.invoke(
+    "CreateListView",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "viewManager", "CreateListView"),
+        "r",
+      );
+      writeField(w, "obj", MorefCodec, args.obj, "ol");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"ListView">;
+}
+
+/** Parameters of {@link CreateListViewFromView }. */
+export interface CreateListViewFromViewArgs {
+  /** ManagedObjectReference to View, required */
+  view: ManagedObjectReference<
+    "View" | "ContainerView" | "InventoryView" | "ListView" | "ManagedObjectView"
+  >;
+}
+
+/**
+ * CreateListViewFromView
+ * _this is ServiceContent.viewManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function CreateListViewFromView(
+  client: VimInvoker,
+  args: CreateListViewFromViewArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"ListView">> {
+  const result = await client.invoke(
+    "CreateListViewFromView",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "viewManager", "CreateListViewFromView"),
+        "r",
+      );
+      writeField(w, "view", MorefCodec, args.view, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"ListView">;
+}
+
+/** Parameters of {@link CreateLocalDatastore }. */
+export interface CreateLocalDatastoreArgs {
+  /** String, required */
+  name: string;
+  /** String, required */
+  path: string;
+}
+
+/**
+ * CreateLocalDatastore
+ * Faults: DuplicateName, HostConfigFault, FileNotFound, InvalidName, RuntimeFault.
+ */
+export async function CreateLocalDatastore(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostDatastoreSystem">,
+  args: CreateLocalDatastoreArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Datastore">> {
+  const result = await client.invoke(
+    "CreateLocalDatastore",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "name", StringCodec, args.name, "r");
+      writeField(w, "path", StringCodec, args.path, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Datastore">;
+}
+
+/** Parameters of {@link CreateNasDatastore }. */
+export interface CreateNasDatastoreArgs {
+  /** HostNasVolumeSpec, required */
+  spec: HostNasVolumeSpec;
+}
+
+/**
+ * CreateNasDatastore
+ * Faults: DuplicateName, AlreadyExists, HostConfigFault, RuntimeFault.
+ */
+export async function CreateNasDatastore(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostDatastoreSystem">,
+  args: CreateNasDatastoreArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Datastore">> {
+  const result = await client.invoke(
+    "CreateNasDatastore",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "spec", HostNasVolumeSpecCodec, args.spec, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Datastore">;
+}
+
+/** Parameters of {@link CreateObjectScheduledTask }. */
+export interface CreateObjectScheduledTaskArgs {
+  /** ManagedObjectReference, required */
+  obj: ManagedObjectReference;
+  /** ScheduledTaskSpec, required */
+  spec: ScheduledTaskSpec;
+}
+
+/**
+ * CreateObjectScheduledTask
+ * _this is ServiceContent.scheduledTaskManager, or `options.target` when given.
+ * Faults: InvalidName, DuplicateName, RuntimeFault.
+ */
+export async function CreateObjectScheduledTask(
+  client: VimInvoker,
+  args: CreateObjectScheduledTaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"ScheduledTask">> {
+  const result = await client.invoke(
+    "CreateObjectScheduledTask",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "scheduledTaskManager", "CreateObjectScheduledTask"),
+        "r",
+      );
+      writeField(w, "obj", MorefCodec, args.obj, "r");
+      writeField(w, "spec", ScheduledTaskSpecCodec, args.spec, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"ScheduledTask">;
+}
+
+/** Parameters of {@link CreatePerfInterval }. */
+export interface CreatePerfIntervalArgs {
+  /** PerfInterval, required */
+  intervalId: PerfInterval;
+}
+
+/**
+ * CreatePerfInterval
+ * _this is ServiceContent.perfManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function CreatePerfInterval(
+  client: VimInvoker,
+  args: CreatePerfIntervalArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "CreatePerfInterval",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "perfManager", "CreatePerfInterval"),
+        "r",
+      );
+      writeField(w, "intervalId", PerfIntervalCodec, args.intervalId, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link CreateProfile }. */
+export interface CreateProfileArgs {
+  /** ProfileCreateSpec, required */
+  createSpec: ProfileCreateSpec;
+}
+
+/**
+ * CreateProfile
+ * Faults: DuplicateName, RuntimeFault.
+ */
+export async function CreateProfile(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ProfileManager" | "ClusterProfileManager" | "HostProfileManager">,
+  args: CreateProfileArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Profile" | "ClusterProfile" | "HostProfile">> {
+  const result = await client.invoke(
+    "CreateProfile",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "createSpec", ProfileCreateSpecCodec, args.createSpec, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Profile" | "ClusterProfile" | "HostProfile">;
+}
+
 /**
  * CreatePropertyCollector
  * _this is ServiceContent.propertyCollector, or `options.target` when given.
+ * Faults: RuntimeFault.
  */
 export async function CreatePropertyCollector(
   client: VimInvoker,
@@ -415,6 +4120,139 @@ export async function CreatePropertyCollector(
   return result as ManagedObjectReference<"PropertyCollector">;
 }
 
+/** Parameters of {@link CreateResourcePool }. */
+export interface CreateResourcePoolArgs {
+  /** String, required */
+  name: string;
+  /** ResourceConfigSpec, required */
+  spec: ResourceConfigSpec;
+}
+
+/**
+ * CreateResourcePool
+ * Faults: InvalidName, DuplicateName, InsufficientResourcesFault, RuntimeFault.
+ */
+export async function CreateResourcePool(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ResourcePool" | "VirtualApp">,
+  args: CreateResourcePoolArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"ResourcePool" | "VirtualApp">> {
+  const result = await client.invoke(
+    "CreateResourcePool",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "name", StringCodec, args.name, "r");
+      writeField(w, "spec", ResourceConfigSpecCodec, args.spec, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"ResourcePool" | "VirtualApp">;
+}
+
+/** Parameters of {@link CreateScheduledTask }. */
+export interface CreateScheduledTaskArgs {
+  /** ManagedObjectReference to ManagedEntity, required */
+  entity: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >;
+  /** ScheduledTaskSpec, required */
+  spec: ScheduledTaskSpec;
+}
+
+/**
+ * CreateScheduledTask
+ * _this is ServiceContent.scheduledTaskManager, or `options.target` when given.
+ * Faults: InvalidName, DuplicateName, RuntimeFault.
+ */
+export async function CreateScheduledTask(
+  client: VimInvoker,
+  args: CreateScheduledTaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"ScheduledTask">> {
+  const result = await client.invoke(
+    "CreateScheduledTask",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "scheduledTaskManager", "CreateScheduledTask"),
+        "r",
+      );
+      writeField(w, "entity", MorefCodec, args.entity, "r");
+      writeField(w, "spec", ScheduledTaskSpecCodec, args.spec, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"ScheduledTask">;
+}
+
+/**
+ * CreateScreenshot_Task
+ * Faults: TaskInProgress, FileFault, InvalidState, RuntimeFault.
+ */
+export async function CreateScreenshot_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "CreateScreenshot_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link CreateSecondaryVM_Task }. */
+export interface CreateSecondaryVM_TaskArgs {
+  /** ManagedObjectReference to HostSystem, optional */
+  host?: ManagedObjectReference<"HostSystem">;
+}
+
+/**
+ * CreateSecondaryVM_Task
+ * Faults: TaskInProgress, InvalidState, InsufficientResourcesFault, VmFaultToleranceIssue, FileFault, VmConfigFault, RuntimeFault.
+ */
+export async function CreateSecondaryVM_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  args: CreateSecondaryVM_TaskArgs = {},
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "CreateSecondaryVM_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "host", MorefCodec, args.host, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
 /** Parameters of {@link CreateSnapshot_Task }. */
 export interface CreateSnapshot_TaskArgs {
   /** String, required */
@@ -429,7 +4267,7 @@ export interface CreateSnapshot_TaskArgs {
 
 /**
  * CreateSnapshot_Task
- * Faults: TaskInProgress, SnapshotFault, VmConfigFault, FileFault, InvalidName, InvalidState.
+ * Faults: TaskInProgress, SnapshotFault, VmConfigFault, FileFault, InvalidName, InvalidState, RuntimeFault.
  */
 export async function CreateSnapshot_Task(
   client: VimInvoker,
@@ -452,23 +4290,242 @@ export async function CreateSnapshot_Task(
   return result as ManagedObjectReference<"Task">;
 }
 
+/** Parameters of {@link CreateStoragePod }. */
+export interface CreateStoragePodArgs {
+  /** String, required */
+  name: string;
+}
+
+/**
+ * CreateStoragePod
+ * Faults: DuplicateName, InvalidName, RuntimeFault.
+ */
+export async function CreateStoragePod(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Folder" | "StoragePod">,
+  args: CreateStoragePodArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"StoragePod">> {
+  const result = await client.invoke(
+    "CreateStoragePod",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "name", StringCodec, args.name, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"StoragePod">;
+}
+
+/** Parameters of {@link CreateTask }. */
+export interface CreateTaskArgs {
+  /** ManagedObjectReference, required */
+  obj: ManagedObjectReference;
+  /** String, required */
+  taskTypeId: string;
+  /** String, optional */
+  initiatedBy?: string;
+  /** Boolean, required */
+  cancelable: boolean;
+  /** String, optional */
+  parentTaskKey?: string;
+}
+
+/**
+ * CreateTask
+ * _this is ServiceContent.taskManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function CreateTask(
+  client: VimInvoker,
+  args: CreateTaskArgs,
+  options?: CallOptions,
+): Promise<TaskInfo> {
+  const result = await client.invoke(
+    "CreateTask",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "taskManager", "CreateTask"),
+        "r",
+      );
+      writeField(w, "obj", MorefCodec, args.obj, "r");
+      writeField(w, "taskTypeId", StringCodec, args.taskTypeId, "r");
+      writeField(w, "initiatedBy", StringCodec, args.initiatedBy, "o");
+      writeField(w, "cancelable", BooleanCodec, args.cancelable, "r");
+      writeField(w, "parentTaskKey", StringCodec, args.parentTaskKey, "o");
+    },
+    { codec: TaskInfoCodec, occurrence: "r" },
+    options,
+  );
+  return result as TaskInfo;
+}
+
+/** Parameters of {@link CreateTemporaryDirectoryInGuest }. */
+export interface CreateTemporaryDirectoryInGuestArgs {
+  /** ManagedObjectReference to VirtualMachine, required */
+  vm: ManagedObjectReference<"VirtualMachine">;
+  /** GuestAuthentication, required */
+  auth: GuestAuthentication;
+  /** String, required */
+  prefix: string;
+  /** String, required */
+  suffix: string;
+  /** String, optional */
+  directoryPath?: string;
+}
+
+/**
+ * CreateTemporaryDirectoryInGuest
+ * Faults: GuestOperationsFault, InvalidState, TaskInProgress, FileFault, RuntimeFault.
+ */
+export async function CreateTemporaryDirectoryInGuest(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"GuestFileManager">,
+  args: CreateTemporaryDirectoryInGuestArgs,
+  options?: CallOptions,
+): Promise<string> {
+  const result = await client.invoke(
+    "CreateTemporaryDirectoryInGuest",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vm", MorefCodec, args.vm, "r");
+      writeField(w, "auth", GuestAuthenticationCodec, args.auth, "r");
+      writeField(w, "prefix", StringCodec, args.prefix, "r");
+      writeField(w, "suffix", StringCodec, args.suffix, "r");
+      writeField(w, "directoryPath", StringCodec, args.directoryPath, "o");
+    },
+    { codec: StringCodec, occurrence: "r" },
+    options,
+  );
+  return result as string;
+}
+
+/** Parameters of {@link CreateTemporaryFileInGuest }. */
+export interface CreateTemporaryFileInGuestArgs {
+  /** ManagedObjectReference to VirtualMachine, required */
+  vm: ManagedObjectReference<"VirtualMachine">;
+  /** GuestAuthentication, required */
+  auth: GuestAuthentication;
+  /** String, required */
+  prefix: string;
+  /** String, required */
+  suffix: string;
+  /** String, optional */
+  directoryPath?: string;
+}
+
+/**
+ * CreateTemporaryFileInGuest
+ * Faults: GuestOperationsFault, InvalidState, TaskInProgress, FileFault, RuntimeFault.
+ */
+export async function CreateTemporaryFileInGuest(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"GuestFileManager">,
+  args: CreateTemporaryFileInGuestArgs,
+  options?: CallOptions,
+): Promise<string> {
+  const result = await client.invoke(
+    "CreateTemporaryFileInGuest",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vm", MorefCodec, args.vm, "r");
+      writeField(w, "auth", GuestAuthenticationCodec, args.auth, "r");
+      writeField(w, "prefix", StringCodec, args.prefix, "r");
+      writeField(w, "suffix", StringCodec, args.suffix, "r");
+      writeField(w, "directoryPath", StringCodec, args.directoryPath, "o");
+    },
+    { codec: StringCodec, occurrence: "r" },
+    options,
+  );
+  return result as string;
+}
+
+/** Parameters of {@link CreateUser }. */
+export interface CreateUserArgs {
+  /** HostAccountSpec, required */
+  user: HostAccountSpec;
+}
+
+/**
+ * CreateUser
+ * Faults: AlreadyExists, RuntimeFault.
+ */
+export async function CreateUser(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostLocalAccountManager">,
+  args: CreateUserArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "CreateUser",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "user", HostAccountSpecCodec, args.user, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link CreateVApp }. */
+export interface CreateVAppArgs {
+  /** String, required */
+  name: string;
+  /** ResourceConfigSpec, required */
+  resSpec: ResourceConfigSpec;
+  /** VAppConfigSpec, required */
+  configSpec: VAppConfigSpec;
+  /** ManagedObjectReference to Folder, optional */
+  vmFolder?: ManagedObjectReference<"Folder" | "StoragePod">;
+}
+
+/**
+ * CreateVApp
+ * Faults: InvalidName, DuplicateName, InsufficientResourcesFault, InvalidState, VmConfigFault, RuntimeFault.
+ */
+export async function CreateVApp(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ResourcePool" | "VirtualApp">,
+  args: CreateVAppArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"VirtualApp">> {
+  const result = await client.invoke(
+    "CreateVApp",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "name", StringCodec, args.name, "r");
+      writeField(w, "resSpec", ResourceConfigSpecCodec, args.resSpec, "r");
+      writeField(w, "configSpec", VAppConfigSpecCodec, args.configSpec, "r");
+      writeField(w, "vmFolder", MorefCodec, args.vmFolder, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"VirtualApp">;
+}
+
 /** Parameters of {@link CreateVM_Task }. */
 export interface CreateVM_TaskArgs {
   /** VirtualMachineConfigSpec, required */
   config: VirtualMachineConfigSpec;
-  /** ManagedObjectReference, required */
-  pool: ManagedObjectReference;
-  /** ManagedObjectReference, optional */
-  host?: ManagedObjectReference;
+  /** ManagedObjectReference to ResourcePool, required */
+  pool: ManagedObjectReference<"ResourcePool" | "VirtualApp">;
+  /** ManagedObjectReference to HostSystem, optional */
+  host?: ManagedObjectReference<"HostSystem">;
 }
 
 /**
  * CreateVM_Task
- * Faults: VmConfigFault, FileFault, OutOfBounds, DuplicateName, InvalidName, InvalidDatastore, InsufficientResourcesFault, AlreadyExists, InvalidState.
+ * Faults: VmConfigFault, FileFault, OutOfBounds, DuplicateName, InvalidName, InvalidDatastore, InsufficientResourcesFault, AlreadyExists, InvalidState, RuntimeFault.
  */
 export async function CreateVM_Task(
   client: VimInvoker,
-  _this: ManagedObjectReference<"Folder">,
+  _this: ManagedObjectReference<"Folder" | "StoragePod">,
   args: CreateVM_TaskArgs,
   options?: CallOptions,
 ): Promise<ManagedObjectReference<"Task">> {
@@ -490,8 +4547,8 @@ export async function CreateVM_Task(
 export interface CreateVirtualDisk_TaskArgs {
   /** String, required */
   name: string;
-  /** ManagedObjectReference, optional */
-  datacenter?: ManagedObjectReference;
+  /** ManagedObjectReference to Datacenter, optional */
+  datacenter?: ManagedObjectReference<"Datacenter">;
   /** VirtualDiskSpec, required */
   spec: VirtualDiskSpec;
 }
@@ -499,7 +4556,7 @@ export interface CreateVirtualDisk_TaskArgs {
 /**
  * CreateVirtualDisk_Task
  * _this is ServiceContent.virtualDiskManager, or `options.target` when given.
- * Faults: FileFault, InvalidDatastore.
+ * Faults: FileFault, InvalidDatastore, RuntimeFault.
  */
 export async function CreateVirtualDisk_Task(
   client: VimInvoker,
@@ -526,8 +4583,37 @@ export async function CreateVirtualDisk_Task(
   return result as ManagedObjectReference<"Task">;
 }
 
+/** Parameters of {@link CreateVmfsDatastore }. */
+export interface CreateVmfsDatastoreArgs {
+  /** VmfsDatastoreCreateSpec, required */
+  spec: VmfsDatastoreCreateSpec;
+}
+
+/**
+ * CreateVmfsDatastore
+ * Faults: DuplicateName, HostConfigFault, RuntimeFault.
+ */
+export async function CreateVmfsDatastore(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostDatastoreSystem">,
+  args: CreateVmfsDatastoreArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Datastore">> {
+  const result = await client.invoke(
+    "CreateVmfsDatastore",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "spec", VmfsDatastoreCreateSpecCodec, args.spec, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Datastore">;
+}
+
 /**
  * CurrentTime
+ * Faults: RuntimeFault.
  */
 export async function CurrentTime(
   client: VimInvoker,
@@ -545,18 +4631,404 @@ export async function CurrentTime(
   return result as Date;
 }
 
+/** Parameters of {@link CustomizationSpecItemToXml }. */
+export interface CustomizationSpecItemToXmlArgs {
+  /** CustomizationSpecItem, required */
+  item: CustomizationSpecItem;
+}
+
+/**
+ * CustomizationSpecItemToXml
+ * _this is ServiceContent.customizationSpecManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function CustomizationSpecItemToXml(
+  client: VimInvoker,
+  args: CustomizationSpecItemToXmlArgs,
+  options?: CallOptions,
+): Promise<string> {
+  const result = await client.invoke(
+    "CustomizationSpecItemToXml",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ??
+          boundThis(client, "customizationSpecManager", "CustomizationSpecItemToXml"),
+        "r",
+      );
+      writeField(w, "item", CustomizationSpecItemCodec, args.item, "r");
+    },
+    { codec: StringCodec, occurrence: "r" },
+    options,
+  );
+  return result as string;
+}
+
+/** Parameters of {@link CustomizeVM_Task }. */
+export interface CustomizeVM_TaskArgs {
+  /** CustomizationSpec, required */
+  spec: CustomizationSpec;
+}
+
+/**
+ * CustomizeVM_Task
+ * Faults: CustomizationFault, RuntimeFault.
+ */
+export async function CustomizeVM_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  args: CustomizeVM_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "CustomizeVM_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "spec", CustomizationSpecCodec, args.spec, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link DVPortgroupRollback_Task }. */
+export interface DVPortgroupRollback_TaskArgs {
+  /** EntityBackupConfig, optional */
+  entityBackup?: EntityBackupConfig;
+}
+
+/**
+ * DVPortgroupRollback_Task
+ * Faults: DvsFault, RollbackFailure, RuntimeFault.
+ */
+export async function DVPortgroupRollback_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"DistributedVirtualPortgroup">,
+  args: DVPortgroupRollback_TaskArgs = {},
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "DVPortgroupRollback_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "entityBackup", EntityBackupConfigCodec, args.entityBackup, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link DVSManagerExportEntity_Task }. */
+export interface DVSManagerExportEntity_TaskArgs {
+  /** SelectionSet, required list */
+  selectionSet: SelectionSet[];
+}
+
+/**
+ * DVSManagerExportEntity_Task
+ * _this is ServiceContent.dvSwitchManager, or `options.target` when given.
+ * Faults: NotFound, BackupBlobWriteFailure, RuntimeFault.
+ */
+export async function DVSManagerExportEntity_Task(
+  client: VimInvoker,
+  args: DVSManagerExportEntity_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "DVSManagerExportEntity_Task",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "dvSwitchManager", "DVSManagerExportEntity_Task"),
+        "r",
+      );
+      writeField(w, "selectionSet", SelectionSetCodec, args.selectionSet, "rl");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link DVSManagerImportEntity_Task }. */
+export interface DVSManagerImportEntity_TaskArgs {
+  /** EntityBackupConfig, required list */
+  entityBackup: EntityBackupConfig[];
+  /** String, required */
+  importType: string;
+}
+
+/**
+ * DVSManagerImportEntity_Task
+ * _this is ServiceContent.dvSwitchManager, or `options.target` when given.
+ * Faults: DvsFault, NotFound, RuntimeFault.
+ */
+export async function DVSManagerImportEntity_Task(
+  client: VimInvoker,
+  args: DVSManagerImportEntity_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "DVSManagerImportEntity_Task",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "dvSwitchManager", "DVSManagerImportEntity_Task"),
+        "r",
+      );
+      writeField(w, "entityBackup", EntityBackupConfigCodec, args.entityBackup, "rl");
+      writeField(w, "importType", StringCodec, args.importType, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link DVSManagerLookupDvPortGroup }. */
+export interface DVSManagerLookupDvPortGroupArgs {
+  /** String, required */
+  switchUuid: string;
+  /** String, required */
+  portgroupKey: string;
+}
+
+/**
+ * DVSManagerLookupDvPortGroup
+ * _this is ServiceContent.dvSwitchManager, or `options.target` when given.
+ * Faults: NotFound, RuntimeFault.
+ */
+export async function DVSManagerLookupDvPortGroup(
+  client: VimInvoker,
+  args: DVSManagerLookupDvPortGroupArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"DistributedVirtualPortgroup"> | undefined> {
+  const result = await client.invoke(
+    "DVSManagerLookupDvPortGroup",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "dvSwitchManager", "DVSManagerLookupDvPortGroup"),
+        "r",
+      );
+      writeField(w, "switchUuid", StringCodec, args.switchUuid, "r");
+      writeField(w, "portgroupKey", StringCodec, args.portgroupKey, "r");
+    },
+    { codec: MorefCodec, occurrence: "o" },
+    options,
+  );
+  return result as ManagedObjectReference<"DistributedVirtualPortgroup"> | undefined;
+}
+
+/** Parameters of {@link DVSRollback_Task }. */
+export interface DVSRollback_TaskArgs {
+  /** EntityBackupConfig, optional */
+  entityBackup?: EntityBackupConfig;
+}
+
+/**
+ * DVSRollback_Task
+ * Faults: DvsFault, RollbackFailure, RuntimeFault.
+ */
+export async function DVSRollback_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"DistributedVirtualSwitch" | "VmwareDistributedVirtualSwitch">,
+  args: DVSRollback_TaskArgs = {},
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "DVSRollback_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "entityBackup", EntityBackupConfigCodec, args.entityBackup, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/**
+ * DatastoreEnterMaintenanceMode
+ * Faults: InvalidState, RuntimeFault.
+ */
+export async function DatastoreEnterMaintenanceMode(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Datastore">,
+  options?: CallOptions,
+): Promise<StoragePlacementResult> {
+  const result = await client.invoke(
+    "DatastoreEnterMaintenanceMode",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: StoragePlacementResultCodec, occurrence: "r" },
+    options,
+  );
+  return result as StoragePlacementResult;
+}
+
+/**
+ * DatastoreExitMaintenanceMode_Task
+ * Faults: InvalidState, RuntimeFault.
+ */
+export async function DatastoreExitMaintenanceMode_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Datastore">,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "DatastoreExitMaintenanceMode_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link DecodeLicense }. */
+export interface DecodeLicenseArgs {
+  /** String, required */
+  licenseKey: string;
+}
+
+/**
+ * DecodeLicense
+ * Faults: RuntimeFault.
+ */
+export async function DecodeLicense(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"LicenseManager">,
+  args: DecodeLicenseArgs,
+  options?: CallOptions,
+): Promise<LicenseManagerLicenseInfo> {
+  const result = await client.invoke(
+    "DecodeLicense",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "licenseKey", StringCodec, args.licenseKey, "r");
+    },
+    { codec: LicenseManagerLicenseInfoCodec, occurrence: "r" },
+    options,
+  );
+  return result as LicenseManagerLicenseInfo;
+}
+
+/**
+ * DefragmentAllDisks
+ * Faults: InvalidState, InvalidPowerState, TaskInProgress, FileFault, RuntimeFault.
+ */
+export async function DefragmentAllDisks(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "DefragmentAllDisks",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link DefragmentVirtualDisk_Task }. */
+export interface DefragmentVirtualDisk_TaskArgs {
+  /** String, required */
+  name: string;
+  /** ManagedObjectReference to Datacenter, optional */
+  datacenter?: ManagedObjectReference<"Datacenter">;
+}
+
+/**
+ * DefragmentVirtualDisk_Task
+ * _this is ServiceContent.virtualDiskManager, or `options.target` when given.
+ * Faults: FileFault, InvalidDatastore, RuntimeFault.
+ */
+export async function DefragmentVirtualDisk_Task(
+  client: VimInvoker,
+  args: DefragmentVirtualDisk_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "DefragmentVirtualDisk_Task",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "virtualDiskManager", "DefragmentVirtualDisk_Task"),
+        "r",
+      );
+      writeField(w, "name", StringCodec, args.name, "r");
+      writeField(w, "datacenter", MorefCodec, args.datacenter, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link DeleteCustomizationSpec }. */
+export interface DeleteCustomizationSpecArgs {
+  /** String, required */
+  name: string;
+}
+
+/**
+ * DeleteCustomizationSpec
+ * _this is ServiceContent.customizationSpecManager, or `options.target` when given.
+ * Faults: NotFound, RuntimeFault.
+ */
+export async function DeleteCustomizationSpec(
+  client: VimInvoker,
+  args: DeleteCustomizationSpecArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "DeleteCustomizationSpec",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "customizationSpecManager", "DeleteCustomizationSpec"),
+        "r",
+      );
+      writeField(w, "name", StringCodec, args.name, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
 /** Parameters of {@link DeleteDatastoreFile_Task }. */
 export interface DeleteDatastoreFile_TaskArgs {
   /** String, required */
   name: string;
-  /** ManagedObjectReference, optional */
-  datacenter?: ManagedObjectReference;
+  /** ManagedObjectReference to Datacenter, optional */
+  datacenter?: ManagedObjectReference<"Datacenter">;
 }
 
 /**
  * DeleteDatastoreFile_Task
  * _this is ServiceContent.fileManager, or `options.target` when given.
- * Faults: InvalidDatastore, FileFault.
+ * Faults: InvalidDatastore, FileFault, RuntimeFault.
  */
 export async function DeleteDatastoreFile_Task(
   client: VimInvoker,
@@ -582,18 +5054,210 @@ export async function DeleteDatastoreFile_Task(
   return result as ManagedObjectReference<"Task">;
 }
 
+/** Parameters of {@link DeleteDirectory }. */
+export interface DeleteDirectoryArgs {
+  /** ManagedObjectReference to Datacenter, optional */
+  datacenter?: ManagedObjectReference<"Datacenter">;
+  /** String, required */
+  datastorePath: string;
+}
+
+/**
+ * DeleteDirectory
+ * _this is ServiceContent.datastoreNamespaceManager, or `options.target` when given.
+ * Faults: FileFault, FileNotFound, InvalidDatastore, InvalidDatastorePath, RuntimeFault.
+ */
+export async function DeleteDirectory(
+  client: VimInvoker,
+  args: DeleteDirectoryArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "DeleteDirectory",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "datastoreNamespaceManager", "DeleteDirectory"),
+        "r",
+      );
+      writeField(w, "datacenter", MorefCodec, args.datacenter, "o");
+      writeField(w, "datastorePath", StringCodec, args.datastorePath, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link DeleteDirectoryInGuest }. */
+export interface DeleteDirectoryInGuestArgs {
+  /** ManagedObjectReference to VirtualMachine, required */
+  vm: ManagedObjectReference<"VirtualMachine">;
+  /** GuestAuthentication, required */
+  auth: GuestAuthentication;
+  /** String, required */
+  directoryPath: string;
+  /** Boolean, required */
+  recursive: boolean;
+}
+
+/**
+ * DeleteDirectoryInGuest
+ * Faults: GuestOperationsFault, InvalidState, TaskInProgress, FileFault, RuntimeFault.
+ */
+export async function DeleteDirectoryInGuest(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"GuestFileManager">,
+  args: DeleteDirectoryInGuestArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "DeleteDirectoryInGuest",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vm", MorefCodec, args.vm, "r");
+      writeField(w, "auth", GuestAuthenticationCodec, args.auth, "r");
+      writeField(w, "directoryPath", StringCodec, args.directoryPath, "r");
+      writeField(w, "recursive", BooleanCodec, args.recursive, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link DeleteFile }. */
+export interface DeleteFileArgs {
+  /** String, required */
+  datastorePath: string;
+}
+
+/**
+ * DeleteFile
+ * Faults: InvalidDatastore, FileFault, RuntimeFault.
+ */
+export async function DeleteFile(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostDatastoreBrowser">,
+  args: DeleteFileArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "DeleteFile",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "datastorePath", StringCodec, args.datastorePath, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link DeleteFileInGuest }. */
+export interface DeleteFileInGuestArgs {
+  /** ManagedObjectReference to VirtualMachine, required */
+  vm: ManagedObjectReference<"VirtualMachine">;
+  /** GuestAuthentication, required */
+  auth: GuestAuthentication;
+  /** String, required */
+  filePath: string;
+}
+
+/**
+ * DeleteFileInGuest
+ * Faults: GuestOperationsFault, InvalidState, TaskInProgress, FileFault, RuntimeFault.
+ */
+export async function DeleteFileInGuest(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"GuestFileManager">,
+  args: DeleteFileInGuestArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "DeleteFileInGuest",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vm", MorefCodec, args.vm, "r");
+      writeField(w, "auth", GuestAuthenticationCodec, args.auth, "r");
+      writeField(w, "filePath", StringCodec, args.filePath, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link DeleteScsiLunState }. */
+export interface DeleteScsiLunStateArgs {
+  /** String, required */
+  lunCanonicalName: string;
+}
+
+/**
+ * DeleteScsiLunState
+ * Faults: HostConfigFault, RuntimeFault.
+ */
+export async function DeleteScsiLunState(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: DeleteScsiLunStateArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "DeleteScsiLunState",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "lunCanonicalName", StringCodec, args.lunCanonicalName, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link DeleteVffsVolumeState }. */
+export interface DeleteVffsVolumeStateArgs {
+  /** String, required */
+  vffsUuid: string;
+}
+
+/**
+ * DeleteVffsVolumeState
+ * Faults: HostConfigFault, RuntimeFault.
+ */
+export async function DeleteVffsVolumeState(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: DeleteVffsVolumeStateArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "DeleteVffsVolumeState",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vffsUuid", StringCodec, args.vffsUuid, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
 /** Parameters of {@link DeleteVirtualDisk_Task }. */
 export interface DeleteVirtualDisk_TaskArgs {
   /** String, required */
   name: string;
-  /** ManagedObjectReference, optional */
-  datacenter?: ManagedObjectReference;
+  /** ManagedObjectReference to Datacenter, optional */
+  datacenter?: ManagedObjectReference<"Datacenter">;
 }
 
 /**
  * DeleteVirtualDisk_Task
  * _this is ServiceContent.virtualDiskManager, or `options.target` when given.
- * Faults: FileFault, InvalidDatastore.
+ * Faults: FileFault, InvalidDatastore, RuntimeFault.
  */
 export async function DeleteVirtualDisk_Task(
   client: VimInvoker,
@@ -619,16 +5283,96 @@ export async function DeleteVirtualDisk_Task(
   return result as ManagedObjectReference<"Task">;
 }
 
+/** Parameters of {@link DeleteVmfsVolumeState }. */
+export interface DeleteVmfsVolumeStateArgs {
+  /** String, required */
+  vmfsUuid: string;
+}
+
 /**
- * DestroyPropertyCollector
+ * DeleteVmfsVolumeState
+ * Faults: HostConfigFault, RuntimeFault.
  */
-export async function DestroyPropertyCollector(
+export async function DeleteVmfsVolumeState(
   client: VimInvoker,
-  _this: ManagedObjectReference<"PropertyCollector">,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: DeleteVmfsVolumeStateArgs,
   options?: CallOptions,
 ): Promise<void> {
   const result = await client.invoke(
-    "DestroyPropertyCollector",
+    "DeleteVmfsVolumeState",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vmfsUuid", StringCodec, args.vmfsUuid, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * DeselectVnic
+ * Faults: HostConfigFault, RuntimeFault.
+ */
+export async function DeselectVnic(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostVMotionSystem">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "DeselectVnic",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link DeselectVnicForNicType }. */
+export interface DeselectVnicForNicTypeArgs {
+  /** String, required */
+  nicType: string;
+  /** String, required */
+  device: string;
+}
+
+/**
+ * DeselectVnicForNicType
+ * Faults: HostConfigFault, InvalidArgument, RuntimeFault.
+ */
+export async function DeselectVnicForNicType(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostVirtualNicManager">,
+  args: DeselectVnicForNicTypeArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "DeselectVnicForNicType",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "nicType", StringCodec, args.nicType, "r");
+      writeField(w, "device", StringCodec, args.device, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * DestroyChildren
+ * Faults: RuntimeFault.
+ */
+export async function DestroyChildren(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ResourcePool" | "VirtualApp">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "DestroyChildren",
     (w) => {
       writeField(w, "_this", MorefCodec, _this, "r");
     },
@@ -639,7 +5383,156 @@ export async function DestroyPropertyCollector(
 }
 
 /**
+ * DestroyCollector
+ * Faults: RuntimeFault.
+ */
+export async function DestroyCollector(
+  client: VimInvoker,
+  _this: ManagedObjectReference<
+    "HistoryCollector" | "EventHistoryCollector" | "TaskHistoryCollector"
+  >,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "DestroyCollector",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * DestroyDatastore
+ * Faults: ResourceInUse, RuntimeFault.
+ */
+export async function DestroyDatastore(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Datastore">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "DestroyDatastore",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link DestroyIpPool }. */
+export interface DestroyIpPoolArgs {
+  /** ManagedObjectReference to Datacenter, required */
+  dc: ManagedObjectReference<"Datacenter">;
+  /** Int, required */
+  id: number;
+  /** Boolean, required */
+  force: boolean;
+}
+
+/**
+ * DestroyIpPool
+ * _this is ServiceContent.ipPoolManager, or `options.target` when given.
+ * Faults: InvalidState, RuntimeFault.
+ */
+export async function DestroyIpPool(
+  client: VimInvoker,
+  args: DestroyIpPoolArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "DestroyIpPool",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "ipPoolManager", "DestroyIpPool"),
+        "r",
+      );
+      writeField(w, "dc", MorefCodec, args.dc, "r");
+      writeField(w, "id", IntCodec, args.id, "r");
+      writeField(w, "force", BooleanCodec, args.force, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * DestroyNetwork
+ * Faults: ResourceInUse, RuntimeFault.
+ */
+export async function DestroyNetwork(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Network" | "DistributedVirtualPortgroup" | "OpaqueNetwork">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "DestroyNetwork",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * DestroyProfile
+ * Faults: RuntimeFault.
+ */
+export async function DestroyProfile(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Profile" | "ClusterProfile" | "HostProfile">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "DestroyProfile",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * DestroyPropertyCollector
+ * _this is ServiceContent.propertyCollector, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function DestroyPropertyCollector(
+  client: VimInvoker,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "DestroyPropertyCollector",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "propertyCollector", "DestroyPropertyCollector"),
+        "r",
+      );
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
  * DestroyPropertyFilter
+ * Faults: RuntimeFault.
  */
 export async function DestroyPropertyFilter(
   client: VimInvoker,
@@ -657,12 +5550,43 @@ export async function DestroyPropertyFilter(
   return result as void;
 }
 
+/** Parameters of {@link DestroyVffs }. */
+export interface DestroyVffsArgs {
+  /** String, required */
+  vffsPath: string;
+}
+
+/**
+ * DestroyVffs
+ * Faults: NotFound, HostConfigFault, ResourceInUse, RuntimeFault.
+ */
+export async function DestroyVffs(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: DestroyVffsArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "DestroyVffs",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vffsPath", StringCodec, args.vffsPath, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
 /**
  * DestroyView
+ * Faults: RuntimeFault.
  */
 export async function DestroyView(
   client: VimInvoker,
-  _this: ManagedObjectReference<"View" | "ContainerView" | "ManagedObjectView">,
+  _this: ManagedObjectReference<
+    "View" | "ContainerView" | "InventoryView" | "ListView" | "ManagedObjectView"
+  >,
   options?: CallOptions,
 ): Promise<void> {
   const result = await client.invoke(
@@ -678,7 +5602,7 @@ export async function DestroyView(
 
 /**
  * Destroy_Task
- * Faults: VimFault.
+ * Faults: VimFault, RuntimeFault.
  */
 export async function Destroy_Task(
   client: VimInvoker,
@@ -688,11 +5612,17 @@ export async function Destroy_Task(
     | "ComputeResource"
     | "Datacenter"
     | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
     | "Folder"
     | "HostSystem"
     | "Network"
+    | "OpaqueNetwork"
     | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
     | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
   >,
   options?: CallOptions,
 ): Promise<ManagedObjectReference<"Task">> {
@@ -707,6 +5637,1587 @@ export async function Destroy_Task(
   return result as ManagedObjectReference<"Task">;
 }
 
+/** Parameters of {@link DetachScsiLun }. */
+export interface DetachScsiLunArgs {
+  /** String, required */
+  lunUuid: string;
+}
+
+/**
+ * DetachScsiLun
+ * Faults: NotFound, HostConfigFault, InvalidState, ResourceInUse, RuntimeFault.
+ */
+export async function DetachScsiLun(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: DetachScsiLunArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "DetachScsiLun",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "lunUuid", StringCodec, args.lunUuid, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link DisableFeature }. */
+export interface DisableFeatureArgs {
+  /** ManagedObjectReference to HostSystem, optional */
+  host?: ManagedObjectReference<"HostSystem">;
+  /** String, required */
+  featureKey: string;
+}
+
+/**
+ * DisableFeature
+ * Faults: InvalidState, LicenseServerUnavailable, RuntimeFault.
+ */
+export async function DisableFeature(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"LicenseManager">,
+  args: DisableFeatureArgs,
+  options?: CallOptions,
+): Promise<boolean> {
+  const result = await client.invoke(
+    "DisableFeature",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "host", MorefCodec, args.host, "o");
+      writeField(w, "featureKey", StringCodec, args.featureKey, "r");
+    },
+    { codec: BooleanCodec, occurrence: "r" },
+    options,
+  );
+  return result as boolean;
+}
+
+/**
+ * DisableHyperThreading
+ * Faults: RuntimeFault.
+ */
+export async function DisableHyperThreading(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostCpuSchedulerSystem">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "DisableHyperThreading",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link DisableMultipathPath }. */
+export interface DisableMultipathPathArgs {
+  /** String, required */
+  pathName: string;
+}
+
+/**
+ * DisableMultipathPath
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function DisableMultipathPath(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: DisableMultipathPathArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "DisableMultipathPath",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "pathName", StringCodec, args.pathName, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link DisableRuleset }. */
+export interface DisableRulesetArgs {
+  /** String, required */
+  id: string;
+}
+
+/**
+ * DisableRuleset
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function DisableRuleset(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostFirewallSystem">,
+  args: DisableRulesetArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "DisableRuleset",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "id", StringCodec, args.id, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link DisableSecondaryVM_Task }. */
+export interface DisableSecondaryVM_TaskArgs {
+  /** ManagedObjectReference to VirtualMachine, required */
+  vm: ManagedObjectReference<"VirtualMachine">;
+}
+
+/**
+ * DisableSecondaryVM_Task
+ * Faults: TaskInProgress, VmFaultToleranceIssue, InvalidState, RuntimeFault.
+ */
+export async function DisableSecondaryVM_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  args: DisableSecondaryVM_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "DisableSecondaryVM_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vm", MorefCodec, args.vm, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/**
+ * DisconnectHost_Task
+ * Faults: RuntimeFault.
+ */
+export async function DisconnectHost_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostSystem">,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "DisconnectHost_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link DiscoverFcoeHbas }. */
+export interface DiscoverFcoeHbasArgs {
+  /** FcoeConfigFcoeSpecification, required */
+  fcoeSpec: FcoeConfigFcoeSpecification;
+}
+
+/**
+ * DiscoverFcoeHbas
+ * Faults: FcoeFaultPnicHasNoPortSet, HostConfigFault, NotFound, RuntimeFault.
+ */
+export async function DiscoverFcoeHbas(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: DiscoverFcoeHbasArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "DiscoverFcoeHbas",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "fcoeSpec", FcoeConfigFcoeSpecificationCodec, args.fcoeSpec, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link DissociateProfile }. */
+export interface DissociateProfileArgs {
+  /** ManagedObjectReference to ManagedEntity, optional list */
+  entity?: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >[];
+}
+
+/**
+ * DissociateProfile
+ * Faults: RuntimeFault.
+ */
+export async function DissociateProfile(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Profile" | "ClusterProfile" | "HostProfile">,
+  args: DissociateProfileArgs = {},
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "DissociateProfile",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "entity", MorefCodec, args.entity, "ol");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link DoesCustomizationSpecExist }. */
+export interface DoesCustomizationSpecExistArgs {
+  /** String, required */
+  name: string;
+}
+
+/**
+ * DoesCustomizationSpecExist
+ * _this is ServiceContent.customizationSpecManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function DoesCustomizationSpecExist(
+  client: VimInvoker,
+  args: DoesCustomizationSpecExistArgs,
+  options?: CallOptions,
+): Promise<boolean> {
+  const result = await client.invoke(
+    "DoesCustomizationSpecExist",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ??
+          boundThis(client, "customizationSpecManager", "DoesCustomizationSpecExist"),
+        "r",
+      );
+      writeField(w, "name", StringCodec, args.name, "r");
+    },
+    { codec: BooleanCodec, occurrence: "r" },
+    options,
+  );
+  return result as boolean;
+}
+
+/** Parameters of {@link DuplicateCustomizationSpec }. */
+export interface DuplicateCustomizationSpecArgs {
+  /** String, required */
+  name: string;
+  /** String, required */
+  newName: string;
+}
+
+/**
+ * DuplicateCustomizationSpec
+ * _this is ServiceContent.customizationSpecManager, or `options.target` when given.
+ * Faults: NotFound, AlreadyExists, RuntimeFault.
+ */
+export async function DuplicateCustomizationSpec(
+  client: VimInvoker,
+  args: DuplicateCustomizationSpecArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "DuplicateCustomizationSpec",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ??
+          boundThis(client, "customizationSpecManager", "DuplicateCustomizationSpec"),
+        "r",
+      );
+      writeField(w, "name", StringCodec, args.name, "r");
+      writeField(w, "newName", StringCodec, args.newName, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link EagerZeroVirtualDisk_Task }. */
+export interface EagerZeroVirtualDisk_TaskArgs {
+  /** String, required */
+  name: string;
+  /** ManagedObjectReference to Datacenter, optional */
+  datacenter?: ManagedObjectReference<"Datacenter">;
+}
+
+/**
+ * EagerZeroVirtualDisk_Task
+ * _this is ServiceContent.virtualDiskManager, or `options.target` when given.
+ * Faults: FileFault, InvalidDatastore, RuntimeFault.
+ */
+export async function EagerZeroVirtualDisk_Task(
+  client: VimInvoker,
+  args: EagerZeroVirtualDisk_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "EagerZeroVirtualDisk_Task",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "virtualDiskManager", "EagerZeroVirtualDisk_Task"),
+        "r",
+      );
+      writeField(w, "name", StringCodec, args.name, "r");
+      writeField(w, "datacenter", MorefCodec, args.datacenter, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link EnableAlarmActions }. */
+export interface EnableAlarmActionsArgs {
+  /** ManagedObjectReference to ManagedEntity, required */
+  entity: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >;
+  /** Boolean, required */
+  enabled: boolean;
+}
+
+/**
+ * EnableAlarmActions
+ * _this is ServiceContent.alarmManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function EnableAlarmActions(
+  client: VimInvoker,
+  args: EnableAlarmActionsArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "EnableAlarmActions",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "alarmManager", "EnableAlarmActions"),
+        "r",
+      );
+      writeField(w, "entity", MorefCodec, args.entity, "r");
+      writeField(w, "enabled", BooleanCodec, args.enabled, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link EnableFeature }. */
+export interface EnableFeatureArgs {
+  /** ManagedObjectReference to HostSystem, optional */
+  host?: ManagedObjectReference<"HostSystem">;
+  /** String, required */
+  featureKey: string;
+}
+
+/**
+ * EnableFeature
+ * Faults: InvalidState, LicenseServerUnavailable, RuntimeFault.
+ */
+export async function EnableFeature(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"LicenseManager">,
+  args: EnableFeatureArgs,
+  options?: CallOptions,
+): Promise<boolean> {
+  const result = await client.invoke(
+    "EnableFeature",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "host", MorefCodec, args.host, "o");
+      writeField(w, "featureKey", StringCodec, args.featureKey, "r");
+    },
+    { codec: BooleanCodec, occurrence: "r" },
+    options,
+  );
+  return result as boolean;
+}
+
+/**
+ * EnableHyperThreading
+ * Faults: RuntimeFault.
+ */
+export async function EnableHyperThreading(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostCpuSchedulerSystem">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "EnableHyperThreading",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link EnableMultipathPath }. */
+export interface EnableMultipathPathArgs {
+  /** String, required */
+  pathName: string;
+}
+
+/**
+ * EnableMultipathPath
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function EnableMultipathPath(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: EnableMultipathPathArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "EnableMultipathPath",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "pathName", StringCodec, args.pathName, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link EnableNetworkResourceManagement }. */
+export interface EnableNetworkResourceManagementArgs {
+  /** Boolean, required */
+  enable: boolean;
+}
+
+/**
+ * EnableNetworkResourceManagement
+ * Faults: DvsFault, RuntimeFault.
+ */
+export async function EnableNetworkResourceManagement(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"DistributedVirtualSwitch" | "VmwareDistributedVirtualSwitch">,
+  args: EnableNetworkResourceManagementArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "EnableNetworkResourceManagement",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "enable", BooleanCodec, args.enable, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link EnableRuleset }. */
+export interface EnableRulesetArgs {
+  /** String, required */
+  id: string;
+}
+
+/**
+ * EnableRuleset
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function EnableRuleset(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostFirewallSystem">,
+  args: EnableRulesetArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "EnableRuleset",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "id", StringCodec, args.id, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link EnableSecondaryVM_Task }. */
+export interface EnableSecondaryVM_TaskArgs {
+  /** ManagedObjectReference to VirtualMachine, required */
+  vm: ManagedObjectReference<"VirtualMachine">;
+  /** ManagedObjectReference to HostSystem, optional */
+  host?: ManagedObjectReference<"HostSystem">;
+}
+
+/**
+ * EnableSecondaryVM_Task
+ * Faults: TaskInProgress, VmFaultToleranceIssue, InvalidState, VmConfigFault, RuntimeFault.
+ */
+export async function EnableSecondaryVM_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  args: EnableSecondaryVM_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "EnableSecondaryVM_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vm", MorefCodec, args.vm, "r");
+      writeField(w, "host", MorefCodec, args.host, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/**
+ * EnterLockdownMode
+ * Faults: HostConfigFault, RuntimeFault.
+ */
+export async function EnterLockdownMode(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostSystem">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "EnterLockdownMode",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link EnterMaintenanceMode_Task }. */
+export interface EnterMaintenanceMode_TaskArgs {
+  /** Int, required */
+  timeout: number;
+  /** Boolean, optional */
+  evacuatePoweredOffVms?: boolean;
+  /** HostMaintenanceSpec, optional */
+  maintenanceSpec?: HostMaintenanceSpec;
+}
+
+/**
+ * EnterMaintenanceMode_Task
+ * Faults: InvalidState, Timedout, RuntimeFault.
+ */
+export async function EnterMaintenanceMode_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostSystem">,
+  args: EnterMaintenanceMode_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "EnterMaintenanceMode_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "timeout", IntCodec, args.timeout, "r");
+      writeField(w, "evacuatePoweredOffVms", BooleanCodec, args.evacuatePoweredOffVms, "o");
+      writeField(w, "maintenanceSpec", HostMaintenanceSpecCodec, args.maintenanceSpec, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link EstimateDatabaseSize }. */
+export interface EstimateDatabaseSizeArgs {
+  /** DatabaseSizeParam, required */
+  dbSizeParam: DatabaseSizeParam;
+}
+
+/**
+ * EstimateDatabaseSize
+ * Faults: RuntimeFault.
+ */
+export async function EstimateDatabaseSize(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ResourcePlanningManager">,
+  args: EstimateDatabaseSizeArgs,
+  options?: CallOptions,
+): Promise<DatabaseSizeEstimate> {
+  const result = await client.invoke(
+    "EstimateDatabaseSize",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "dbSizeParam", DatabaseSizeParamCodec, args.dbSizeParam, "r");
+    },
+    { codec: DatabaseSizeEstimateCodec, occurrence: "r" },
+    options,
+  );
+  return result as DatabaseSizeEstimate;
+}
+
+/**
+ * EstimateStorageForConsolidateSnapshots_Task
+ * Faults: TaskInProgress, InvalidState, FileFault, VmConfigFault, RuntimeFault.
+ */
+export async function EstimateStorageForConsolidateSnapshots_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "EstimateStorageForConsolidateSnapshots_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link EsxAgentHostManagerUpdateConfig }. */
+export interface EsxAgentHostManagerUpdateConfigArgs {
+  /** HostEsxAgentHostManagerConfigInfo, required */
+  configInfo: HostEsxAgentHostManagerConfigInfo;
+}
+
+/**
+ * EsxAgentHostManagerUpdateConfig
+ * Faults: HostConfigFault, RuntimeFault.
+ */
+export async function EsxAgentHostManagerUpdateConfig(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostEsxAgentHostManager">,
+  args: EsxAgentHostManagerUpdateConfigArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "EsxAgentHostManagerUpdateConfig",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "configInfo", HostEsxAgentHostManagerConfigInfoCodec, args.configInfo, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link ExecuteHostProfile }. */
+export interface ExecuteHostProfileArgs {
+  /** ManagedObjectReference to HostSystem, required */
+  host: ManagedObjectReference<"HostSystem">;
+  /** ProfileDeferredPolicyOptionParameter, optional list */
+  deferredParam?: ProfileDeferredPolicyOptionParameter[];
+}
+
+/**
+ * ExecuteHostProfile
+ * Faults: RuntimeFault.
+ */
+export async function ExecuteHostProfile(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostProfile">,
+  args: ExecuteHostProfileArgs,
+  options?: CallOptions,
+): Promise<ProfileExecuteResult> {
+  const result = await client.invoke(
+    "ExecuteHostProfile",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "host", MorefCodec, args.host, "r");
+      writeField(
+        w,
+        "deferredParam",
+        ProfileDeferredPolicyOptionParameterCodec,
+        args.deferredParam,
+        "ol",
+      );
+    },
+    { codec: ProfileExecuteResultCodec, occurrence: "r" },
+    options,
+  );
+  return result as ProfileExecuteResult;
+}
+
+/** Parameters of {@link ExecuteSimpleCommand }. */
+export interface ExecuteSimpleCommandArgs {
+  /** String, optional list */
+  arguments?: string[];
+}
+
+/**
+ * ExecuteSimpleCommand
+ * Faults: RuntimeFault.
+ */
+export async function ExecuteSimpleCommand(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"SimpleCommand">,
+  args: ExecuteSimpleCommandArgs = {},
+  options?: CallOptions,
+): Promise<string> {
+  const result = await client.invoke(
+    "ExecuteSimpleCommand",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "arguments", StringCodec, args.arguments, "ol");
+    },
+    { codec: StringCodec, occurrence: "r" },
+    options,
+  );
+  return result as string;
+}
+
+/**
+ * ExitLockdownMode
+ * Faults: HostConfigFault, RuntimeFault.
+ */
+export async function ExitLockdownMode(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostSystem">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "ExitLockdownMode",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link ExitMaintenanceMode_Task }. */
+export interface ExitMaintenanceMode_TaskArgs {
+  /** Int, required */
+  timeout: number;
+}
+
+/**
+ * ExitMaintenanceMode_Task
+ * Faults: InvalidState, Timedout, RuntimeFault.
+ */
+export async function ExitMaintenanceMode_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostSystem">,
+  args: ExitMaintenanceMode_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "ExitMaintenanceMode_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "timeout", IntCodec, args.timeout, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link ExpandVmfsDatastore }. */
+export interface ExpandVmfsDatastoreArgs {
+  /** ManagedObjectReference to Datastore, required */
+  datastore: ManagedObjectReference<"Datastore">;
+  /** VmfsDatastoreExpandSpec, required */
+  spec: VmfsDatastoreExpandSpec;
+}
+
+/**
+ * ExpandVmfsDatastore
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function ExpandVmfsDatastore(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostDatastoreSystem">,
+  args: ExpandVmfsDatastoreArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Datastore">> {
+  const result = await client.invoke(
+    "ExpandVmfsDatastore",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "datastore", MorefCodec, args.datastore, "r");
+      writeField(w, "spec", VmfsDatastoreExpandSpecCodec, args.spec, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Datastore">;
+}
+
+/** Parameters of {@link ExpandVmfsExtent }. */
+export interface ExpandVmfsExtentArgs {
+  /** String, required */
+  vmfsPath: string;
+  /** HostScsiDiskPartition, required */
+  extent: HostScsiDiskPartition;
+}
+
+/**
+ * ExpandVmfsExtent
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function ExpandVmfsExtent(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: ExpandVmfsExtentArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "ExpandVmfsExtent",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vmfsPath", StringCodec, args.vmfsPath, "r");
+      writeField(w, "extent", HostScsiDiskPartitionCodec, args.extent, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link ExportAnswerFile_Task }. */
+export interface ExportAnswerFile_TaskArgs {
+  /** ManagedObjectReference to HostSystem, required */
+  host: ManagedObjectReference<"HostSystem">;
+}
+
+/**
+ * ExportAnswerFile_Task
+ * _this is ServiceContent.hostProfileManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function ExportAnswerFile_Task(
+  client: VimInvoker,
+  args: ExportAnswerFile_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "ExportAnswerFile_Task",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "hostProfileManager", "ExportAnswerFile_Task"),
+        "r",
+      );
+      writeField(w, "host", MorefCodec, args.host, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/**
+ * ExportProfile
+ * Faults: RuntimeFault.
+ */
+export async function ExportProfile(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Profile" | "ClusterProfile" | "HostProfile">,
+  options?: CallOptions,
+): Promise<string> {
+  const result = await client.invoke(
+    "ExportProfile",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: StringCodec, occurrence: "r" },
+    options,
+  );
+  return result as string;
+}
+
+/**
+ * ExportSnapshot
+ * Faults: TaskInProgress, InvalidState, FileFault, RuntimeFault.
+ */
+export async function ExportSnapshot(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachineSnapshot">,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"HttpNfcLease">> {
+  const result = await client.invoke(
+    "ExportSnapshot",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"HttpNfcLease">;
+}
+
+/**
+ * ExportVApp
+ * Faults: InvalidPowerState, TaskInProgress, InvalidState, FileFault, RuntimeFault.
+ */
+export async function ExportVApp(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualApp">,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"HttpNfcLease">> {
+  const result = await client.invoke(
+    "ExportVApp",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"HttpNfcLease">;
+}
+
+/**
+ * ExportVm
+ * Faults: InvalidPowerState, TaskInProgress, InvalidState, FileFault, RuntimeFault.
+ */
+export async function ExportVm(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"HttpNfcLease">> {
+  const result = await client.invoke(
+    "ExportVm",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"HttpNfcLease">;
+}
+
+/** Parameters of {@link ExtendVffs }. */
+export interface ExtendVffsArgs {
+  /** String, required */
+  vffsPath: string;
+  /** String, required */
+  devicePath: string;
+  /** HostDiskPartitionSpec, optional */
+  spec?: HostDiskPartitionSpec;
+}
+
+/**
+ * ExtendVffs
+ * Faults: NotFound, HostConfigFault, ResourceInUse, RuntimeFault.
+ */
+export async function ExtendVffs(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: ExtendVffsArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "ExtendVffs",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vffsPath", StringCodec, args.vffsPath, "r");
+      writeField(w, "devicePath", StringCodec, args.devicePath, "r");
+      writeField(w, "spec", HostDiskPartitionSpecCodec, args.spec, "o");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link ExtendVirtualDisk_Task }. */
+export interface ExtendVirtualDisk_TaskArgs {
+  /** String, required */
+  name: string;
+  /** ManagedObjectReference to Datacenter, optional */
+  datacenter?: ManagedObjectReference<"Datacenter">;
+  /** Long, required */
+  newCapacityKb: bigint;
+  /** Boolean, optional */
+  eagerZero?: boolean;
+}
+
+/**
+ * ExtendVirtualDisk_Task
+ * _this is ServiceContent.virtualDiskManager, or `options.target` when given.
+ * Faults: FileFault, InvalidDatastore, RuntimeFault.
+ */
+export async function ExtendVirtualDisk_Task(
+  client: VimInvoker,
+  args: ExtendVirtualDisk_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "ExtendVirtualDisk_Task",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "virtualDiskManager", "ExtendVirtualDisk_Task"),
+        "r",
+      );
+      writeField(w, "name", StringCodec, args.name, "r");
+      writeField(w, "datacenter", MorefCodec, args.datacenter, "o");
+      writeField(w, "newCapacityKb", LongCodec, args.newCapacityKb, "r");
+      writeField(w, "eagerZero", BooleanCodec, args.eagerZero, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link ExtendVmfsDatastore }. */
+export interface ExtendVmfsDatastoreArgs {
+  /** ManagedObjectReference to Datastore, required */
+  datastore: ManagedObjectReference<"Datastore">;
+  /** VmfsDatastoreExtendSpec, required */
+  spec: VmfsDatastoreExtendSpec;
+}
+
+/**
+ * ExtendVmfsDatastore
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function ExtendVmfsDatastore(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostDatastoreSystem">,
+  args: ExtendVmfsDatastoreArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Datastore">> {
+  const result = await client.invoke(
+    "ExtendVmfsDatastore",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "datastore", MorefCodec, args.datastore, "r");
+      writeField(w, "spec", VmfsDatastoreExtendSpecCodec, args.spec, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Datastore">;
+}
+
+/**
+ * ExtractOvfEnvironment
+ * Faults: InvalidState, RuntimeFault.
+ */
+export async function ExtractOvfEnvironment(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  options?: CallOptions,
+): Promise<string> {
+  const result = await client.invoke(
+    "ExtractOvfEnvironment",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: StringCodec, occurrence: "r" },
+    options,
+  );
+  return result as string;
+}
+
+/** Parameters of {@link FetchDVPortKeys }. */
+export interface FetchDVPortKeysArgs {
+  /** DistributedVirtualSwitchPortCriteria, optional */
+  criteria?: DistributedVirtualSwitchPortCriteria;
+}
+
+/**
+ * FetchDVPortKeys
+ * Faults: RuntimeFault.
+ */
+export async function FetchDVPortKeys(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"DistributedVirtualSwitch" | "VmwareDistributedVirtualSwitch">,
+  args: FetchDVPortKeysArgs = {},
+  options?: CallOptions,
+): Promise<string[]> {
+  const result = await client.invoke(
+    "FetchDVPortKeys",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "criteria", DistributedVirtualSwitchPortCriteriaCodec, args.criteria, "o");
+    },
+    { codec: StringCodec, occurrence: "ol" },
+    options,
+  );
+  return result as string[];
+}
+
+/** Parameters of {@link FetchDVPorts }. */
+export interface FetchDVPortsArgs {
+  /** DistributedVirtualSwitchPortCriteria, optional */
+  criteria?: DistributedVirtualSwitchPortCriteria;
+}
+
+/**
+ * FetchDVPorts
+ * Faults: RuntimeFault.
+ */
+export async function FetchDVPorts(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"DistributedVirtualSwitch" | "VmwareDistributedVirtualSwitch">,
+  args: FetchDVPortsArgs = {},
+  options?: CallOptions,
+): Promise<DistributedVirtualPort[]> {
+  const result = await client.invoke(
+    "FetchDVPorts",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "criteria", DistributedVirtualSwitchPortCriteriaCodec, args.criteria, "o");
+    },
+    { codec: DistributedVirtualPortCodec, occurrence: "ol" },
+    options,
+  );
+  return result as DistributedVirtualPort[];
+}
+
+/** Parameters of {@link FindAllByDnsName }. */
+export interface FindAllByDnsNameArgs {
+  /** ManagedObjectReference to Datacenter, optional */
+  datacenter?: ManagedObjectReference<"Datacenter">;
+  /** String, required */
+  dnsName: string;
+  /** Boolean, required */
+  vmSearch: boolean;
+}
+
+/**
+ * FindAllByDnsName
+ * _this is ServiceContent.searchIndex, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function FindAllByDnsName(
+  client: VimInvoker,
+  args: FindAllByDnsNameArgs,
+  options?: CallOptions,
+): Promise<
+  ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >[]
+> {
+  const result = await client.invoke(
+    "FindAllByDnsName",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "searchIndex", "FindAllByDnsName"),
+        "r",
+      );
+      writeField(w, "datacenter", MorefCodec, args.datacenter, "o");
+      writeField(w, "dnsName", StringCodec, args.dnsName, "r");
+      writeField(w, "vmSearch", BooleanCodec, args.vmSearch, "r");
+    },
+    { codec: MorefCodec, occurrence: "rl" },
+    options,
+  );
+  return result as ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >[];
+}
+
+/** Parameters of {@link FindAllByIp }. */
+export interface FindAllByIpArgs {
+  /** ManagedObjectReference to Datacenter, optional */
+  datacenter?: ManagedObjectReference<"Datacenter">;
+  /** String, required */
+  ip: string;
+  /** Boolean, required */
+  vmSearch: boolean;
+}
+
+/**
+ * FindAllByIp
+ * _this is ServiceContent.searchIndex, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function FindAllByIp(
+  client: VimInvoker,
+  args: FindAllByIpArgs,
+  options?: CallOptions,
+): Promise<
+  ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >[]
+> {
+  const result = await client.invoke(
+    "FindAllByIp",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "searchIndex", "FindAllByIp"),
+        "r",
+      );
+      writeField(w, "datacenter", MorefCodec, args.datacenter, "o");
+      writeField(w, "ip", StringCodec, args.ip, "r");
+      writeField(w, "vmSearch", BooleanCodec, args.vmSearch, "r");
+    },
+    { codec: MorefCodec, occurrence: "rl" },
+    options,
+  );
+  return result as ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >[];
+}
+
+/** Parameters of {@link FindAllByUuid }. */
+export interface FindAllByUuidArgs {
+  /** ManagedObjectReference to Datacenter, optional */
+  datacenter?: ManagedObjectReference<"Datacenter">;
+  /** String, required */
+  uuid: string;
+  /** Boolean, required */
+  vmSearch: boolean;
+  /** Boolean, optional */
+  instanceUuid?: boolean;
+}
+
+/**
+ * FindAllByUuid
+ * _this is ServiceContent.searchIndex, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function FindAllByUuid(
+  client: VimInvoker,
+  args: FindAllByUuidArgs,
+  options?: CallOptions,
+): Promise<
+  ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >[]
+> {
+  const result = await client.invoke(
+    "FindAllByUuid",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "searchIndex", "FindAllByUuid"),
+        "r",
+      );
+      writeField(w, "datacenter", MorefCodec, args.datacenter, "o");
+      writeField(w, "uuid", StringCodec, args.uuid, "r");
+      writeField(w, "vmSearch", BooleanCodec, args.vmSearch, "r");
+      writeField(w, "instanceUuid", BooleanCodec, args.instanceUuid, "o");
+    },
+    { codec: MorefCodec, occurrence: "rl" },
+    options,
+  );
+  return result as ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >[];
+}
+
+/** Parameters of {@link FindAssociatedProfile }. */
+export interface FindAssociatedProfileArgs {
+  /** ManagedObjectReference to ManagedEntity, required */
+  entity: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >;
+}
+
+/**
+ * FindAssociatedProfile
+ * Faults: RuntimeFault.
+ */
+export async function FindAssociatedProfile(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ProfileManager" | "ClusterProfileManager" | "HostProfileManager">,
+  args: FindAssociatedProfileArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Profile" | "ClusterProfile" | "HostProfile">[]> {
+  const result = await client.invoke(
+    "FindAssociatedProfile",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "entity", MorefCodec, args.entity, "r");
+    },
+    { codec: MorefCodec, occurrence: "ol" },
+    options,
+  );
+  return result as ManagedObjectReference<"Profile" | "ClusterProfile" | "HostProfile">[];
+}
+
+/** Parameters of {@link FindByDatastorePath }. */
+export interface FindByDatastorePathArgs {
+  /** ManagedObjectReference to Datacenter, required */
+  datacenter: ManagedObjectReference<"Datacenter">;
+  /** String, required */
+  path: string;
+}
+
+/**
+ * FindByDatastorePath
+ * _this is ServiceContent.searchIndex, or `options.target` when given.
+ * Faults: InvalidDatastore, RuntimeFault.
+ */
+export async function FindByDatastorePath(
+  client: VimInvoker,
+  args: FindByDatastorePathArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"VirtualMachine"> | undefined> {
+  const result = await client.invoke(
+    "FindByDatastorePath",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "searchIndex", "FindByDatastorePath"),
+        "r",
+      );
+      writeField(w, "datacenter", MorefCodec, args.datacenter, "r");
+      writeField(w, "path", StringCodec, args.path, "r");
+    },
+    { codec: MorefCodec, occurrence: "o" },
+    options,
+  );
+  return result as ManagedObjectReference<"VirtualMachine"> | undefined;
+}
+
+/** Parameters of {@link FindByDnsName }. */
+export interface FindByDnsNameArgs {
+  /** ManagedObjectReference to Datacenter, optional */
+  datacenter?: ManagedObjectReference<"Datacenter">;
+  /** String, required */
+  dnsName: string;
+  /** Boolean, required */
+  vmSearch: boolean;
+}
+
+/**
+ * FindByDnsName
+ * _this is ServiceContent.searchIndex, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function FindByDnsName(
+  client: VimInvoker,
+  args: FindByDnsNameArgs,
+  options?: CallOptions,
+): Promise<
+  | ManagedObjectReference<
+      | "ManagedEntity"
+      | "ClusterComputeResource"
+      | "ComputeResource"
+      | "Datacenter"
+      | "Datastore"
+      | "DistributedVirtualPortgroup"
+      | "DistributedVirtualSwitch"
+      | "Folder"
+      | "HostSystem"
+      | "Network"
+      | "OpaqueNetwork"
+      | "ResourcePool"
+      | "StoragePod"
+      | "VirtualApp"
+      | "VirtualMachine"
+      | "VmwareDistributedVirtualSwitch"
+    >
+  | undefined
+> {
+  const result = await client.invoke(
+    "FindByDnsName",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "searchIndex", "FindByDnsName"),
+        "r",
+      );
+      writeField(w, "datacenter", MorefCodec, args.datacenter, "o");
+      writeField(w, "dnsName", StringCodec, args.dnsName, "r");
+      writeField(w, "vmSearch", BooleanCodec, args.vmSearch, "r");
+    },
+    { codec: MorefCodec, occurrence: "o" },
+    options,
+  );
+  return result as
+    | ManagedObjectReference<
+        | "ManagedEntity"
+        | "ClusterComputeResource"
+        | "ComputeResource"
+        | "Datacenter"
+        | "Datastore"
+        | "DistributedVirtualPortgroup"
+        | "DistributedVirtualSwitch"
+        | "Folder"
+        | "HostSystem"
+        | "Network"
+        | "OpaqueNetwork"
+        | "ResourcePool"
+        | "StoragePod"
+        | "VirtualApp"
+        | "VirtualMachine"
+        | "VmwareDistributedVirtualSwitch"
+      >
+    | undefined;
+}
+
 /** Parameters of {@link FindByInventoryPath }. */
 export interface FindByInventoryPathArgs {
   /** String, required */
@@ -716,12 +7227,33 @@ export interface FindByInventoryPathArgs {
 /**
  * FindByInventoryPath
  * _this is ServiceContent.searchIndex, or `options.target` when given.
+ * Faults: RuntimeFault.
  */
 export async function FindByInventoryPath(
   client: VimInvoker,
   args: FindByInventoryPathArgs,
   options?: CallOptions,
-): Promise<ManagedObjectReference | undefined> {
+): Promise<
+  | ManagedObjectReference<
+      | "ManagedEntity"
+      | "ClusterComputeResource"
+      | "ComputeResource"
+      | "Datacenter"
+      | "Datastore"
+      | "DistributedVirtualPortgroup"
+      | "DistributedVirtualSwitch"
+      | "Folder"
+      | "HostSystem"
+      | "Network"
+      | "OpaqueNetwork"
+      | "ResourcePool"
+      | "StoragePod"
+      | "VirtualApp"
+      | "VirtualMachine"
+      | "VmwareDistributedVirtualSwitch"
+    >
+  | undefined
+> {
   const result = await client.invoke(
     "FindByInventoryPath",
     (w) => {
@@ -737,13 +7269,32 @@ export async function FindByInventoryPath(
     { codec: MorefCodec, occurrence: "o" },
     options,
   );
-  return result as ManagedObjectReference | undefined;
+  return result as
+    | ManagedObjectReference<
+        | "ManagedEntity"
+        | "ClusterComputeResource"
+        | "ComputeResource"
+        | "Datacenter"
+        | "Datastore"
+        | "DistributedVirtualPortgroup"
+        | "DistributedVirtualSwitch"
+        | "Folder"
+        | "HostSystem"
+        | "Network"
+        | "OpaqueNetwork"
+        | "ResourcePool"
+        | "StoragePod"
+        | "VirtualApp"
+        | "VirtualMachine"
+        | "VmwareDistributedVirtualSwitch"
+      >
+    | undefined;
 }
 
 /** Parameters of {@link FindByIp }. */
 export interface FindByIpArgs {
-  /** ManagedObjectReference, optional */
-  datacenter?: ManagedObjectReference;
+  /** ManagedObjectReference to Datacenter, optional */
+  datacenter?: ManagedObjectReference<"Datacenter">;
   /** String, required */
   ip: string;
   /** Boolean, required */
@@ -753,12 +7304,33 @@ export interface FindByIpArgs {
 /**
  * FindByIp
  * _this is ServiceContent.searchIndex, or `options.target` when given.
+ * Faults: RuntimeFault.
  */
 export async function FindByIp(
   client: VimInvoker,
   args: FindByIpArgs,
   options?: CallOptions,
-): Promise<ManagedObjectReference | undefined> {
+): Promise<
+  | ManagedObjectReference<
+      | "ManagedEntity"
+      | "ClusterComputeResource"
+      | "ComputeResource"
+      | "Datacenter"
+      | "Datastore"
+      | "DistributedVirtualPortgroup"
+      | "DistributedVirtualSwitch"
+      | "Folder"
+      | "HostSystem"
+      | "Network"
+      | "OpaqueNetwork"
+      | "ResourcePool"
+      | "StoragePod"
+      | "VirtualApp"
+      | "VirtualMachine"
+      | "VmwareDistributedVirtualSwitch"
+    >
+  | undefined
+> {
   const result = await client.invoke(
     "FindByIp",
     (w) => {
@@ -776,13 +7348,32 @@ export async function FindByIp(
     { codec: MorefCodec, occurrence: "o" },
     options,
   );
-  return result as ManagedObjectReference | undefined;
+  return result as
+    | ManagedObjectReference<
+        | "ManagedEntity"
+        | "ClusterComputeResource"
+        | "ComputeResource"
+        | "Datacenter"
+        | "Datastore"
+        | "DistributedVirtualPortgroup"
+        | "DistributedVirtualSwitch"
+        | "Folder"
+        | "HostSystem"
+        | "Network"
+        | "OpaqueNetwork"
+        | "ResourcePool"
+        | "StoragePod"
+        | "VirtualApp"
+        | "VirtualMachine"
+        | "VmwareDistributedVirtualSwitch"
+      >
+    | undefined;
 }
 
 /** Parameters of {@link FindByUuid }. */
 export interface FindByUuidArgs {
-  /** ManagedObjectReference, optional */
-  datacenter?: ManagedObjectReference;
+  /** ManagedObjectReference to Datacenter, optional */
+  datacenter?: ManagedObjectReference<"Datacenter">;
   /** String, required */
   uuid: string;
   /** Boolean, required */
@@ -794,12 +7385,33 @@ export interface FindByUuidArgs {
 /**
  * FindByUuid
  * _this is ServiceContent.searchIndex, or `options.target` when given.
+ * Faults: RuntimeFault.
  */
 export async function FindByUuid(
   client: VimInvoker,
   args: FindByUuidArgs,
   options?: CallOptions,
-): Promise<ManagedObjectReference | undefined> {
+): Promise<
+  | ManagedObjectReference<
+      | "ManagedEntity"
+      | "ClusterComputeResource"
+      | "ComputeResource"
+      | "Datacenter"
+      | "Datastore"
+      | "DistributedVirtualPortgroup"
+      | "DistributedVirtualSwitch"
+      | "Folder"
+      | "HostSystem"
+      | "Network"
+      | "OpaqueNetwork"
+      | "ResourcePool"
+      | "StoragePod"
+      | "VirtualApp"
+      | "VirtualMachine"
+      | "VmwareDistributedVirtualSwitch"
+    >
+  | undefined
+> {
   const result = await client.invoke(
     "FindByUuid",
     (w) => {
@@ -818,7 +7430,1393 @@ export async function FindByUuid(
     { codec: MorefCodec, occurrence: "o" },
     options,
   );
-  return result as ManagedObjectReference | undefined;
+  return result as
+    | ManagedObjectReference<
+        | "ManagedEntity"
+        | "ClusterComputeResource"
+        | "ComputeResource"
+        | "Datacenter"
+        | "Datastore"
+        | "DistributedVirtualPortgroup"
+        | "DistributedVirtualSwitch"
+        | "Folder"
+        | "HostSystem"
+        | "Network"
+        | "OpaqueNetwork"
+        | "ResourcePool"
+        | "StoragePod"
+        | "VirtualApp"
+        | "VirtualMachine"
+        | "VmwareDistributedVirtualSwitch"
+      >
+    | undefined;
+}
+
+/** Parameters of {@link FindChild }. */
+export interface FindChildArgs {
+  /** ManagedObjectReference to ManagedEntity, required */
+  entity: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >;
+  /** String, required */
+  name: string;
+}
+
+/**
+ * FindChild
+ * _this is ServiceContent.searchIndex, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function FindChild(
+  client: VimInvoker,
+  args: FindChildArgs,
+  options?: CallOptions,
+): Promise<
+  | ManagedObjectReference<
+      | "ManagedEntity"
+      | "ClusterComputeResource"
+      | "ComputeResource"
+      | "Datacenter"
+      | "Datastore"
+      | "DistributedVirtualPortgroup"
+      | "DistributedVirtualSwitch"
+      | "Folder"
+      | "HostSystem"
+      | "Network"
+      | "OpaqueNetwork"
+      | "ResourcePool"
+      | "StoragePod"
+      | "VirtualApp"
+      | "VirtualMachine"
+      | "VmwareDistributedVirtualSwitch"
+    >
+  | undefined
+> {
+  const result = await client.invoke(
+    "FindChild",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "searchIndex", "FindChild"),
+        "r",
+      );
+      writeField(w, "entity", MorefCodec, args.entity, "r");
+      writeField(w, "name", StringCodec, args.name, "r");
+    },
+    { codec: MorefCodec, occurrence: "o" },
+    options,
+  );
+  return result as
+    | ManagedObjectReference<
+        | "ManagedEntity"
+        | "ClusterComputeResource"
+        | "ComputeResource"
+        | "Datacenter"
+        | "Datastore"
+        | "DistributedVirtualPortgroup"
+        | "DistributedVirtualSwitch"
+        | "Folder"
+        | "HostSystem"
+        | "Network"
+        | "OpaqueNetwork"
+        | "ResourcePool"
+        | "StoragePod"
+        | "VirtualApp"
+        | "VirtualMachine"
+        | "VmwareDistributedVirtualSwitch"
+      >
+    | undefined;
+}
+
+/** Parameters of {@link FindExtension }. */
+export interface FindExtensionArgs {
+  /** String, required */
+  extensionKey: string;
+}
+
+/**
+ * FindExtension
+ * _this is ServiceContent.extensionManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function FindExtension(
+  client: VimInvoker,
+  args: FindExtensionArgs,
+  options?: CallOptions,
+): Promise<Extension | undefined> {
+  const result = await client.invoke(
+    "FindExtension",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "extensionManager", "FindExtension"),
+        "r",
+      );
+      writeField(w, "extensionKey", StringCodec, args.extensionKey, "r");
+    },
+    { codec: ExtensionCodec, occurrence: "o" },
+    options,
+  );
+  return result as Extension | undefined;
+}
+
+/** Parameters of {@link FormatVffs }. */
+export interface FormatVffsArgs {
+  /** HostVffsSpec, required */
+  createSpec: HostVffsSpec;
+}
+
+/**
+ * FormatVffs
+ * Faults: AlreadyExists, HostConfigFault, ResourceInUse, RuntimeFault.
+ */
+export async function FormatVffs(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: FormatVffsArgs,
+  options?: CallOptions,
+): Promise<HostVffsVolume> {
+  const result = await client.invoke(
+    "FormatVffs",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "createSpec", HostVffsSpecCodec, args.createSpec, "r");
+    },
+    { codec: HostVffsVolumeCodec, occurrence: "r" },
+    options,
+  );
+  return result as HostVffsVolume;
+}
+
+/** Parameters of {@link FormatVmfs }. */
+export interface FormatVmfsArgs {
+  /** HostVmfsSpec, required */
+  createSpec: HostVmfsSpec;
+}
+
+/**
+ * FormatVmfs
+ * Faults: AlreadyExists, HostConfigFault, RuntimeFault.
+ */
+export async function FormatVmfs(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: FormatVmfsArgs,
+  options?: CallOptions,
+): Promise<HostVmfsVolume> {
+  const result = await client.invoke(
+    "FormatVmfs",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "createSpec", HostVmfsSpecCodec, args.createSpec, "r");
+    },
+    { codec: HostVmfsVolumeCodec, occurrence: "r" },
+    options,
+  );
+  return result as HostVmfsVolume;
+}
+
+/** Parameters of {@link GenerateConfigTaskList }. */
+export interface GenerateConfigTaskListArgs {
+  /** HostConfigSpec, required */
+  configSpec: HostConfigSpec;
+  /** ManagedObjectReference to HostSystem, required */
+  host: ManagedObjectReference<"HostSystem">;
+}
+
+/**
+ * GenerateConfigTaskList
+ * _this is ServiceContent.hostProfileManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function GenerateConfigTaskList(
+  client: VimInvoker,
+  args: GenerateConfigTaskListArgs,
+  options?: CallOptions,
+): Promise<HostProfileManagerConfigTaskList> {
+  const result = await client.invoke(
+    "GenerateConfigTaskList",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "hostProfileManager", "GenerateConfigTaskList"),
+        "r",
+      );
+      writeField(w, "configSpec", HostConfigSpecCodec, args.configSpec, "r");
+      writeField(w, "host", MorefCodec, args.host, "r");
+    },
+    { codec: HostProfileManagerConfigTaskListCodec, occurrence: "r" },
+    options,
+  );
+  return result as HostProfileManagerConfigTaskList;
+}
+
+/** Parameters of {@link GenerateHostProfileTaskList_Task }. */
+export interface GenerateHostProfileTaskList_TaskArgs {
+  /** HostConfigSpec, required */
+  configSpec: HostConfigSpec;
+  /** ManagedObjectReference to HostSystem, required */
+  host: ManagedObjectReference<"HostSystem">;
+}
+
+/**
+ * GenerateHostProfileTaskList_Task
+ * _this is ServiceContent.hostProfileManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function GenerateHostProfileTaskList_Task(
+  client: VimInvoker,
+  args: GenerateHostProfileTaskList_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "GenerateHostProfileTaskList_Task",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ??
+          boundThis(client, "hostProfileManager", "GenerateHostProfileTaskList_Task"),
+        "r",
+      );
+      writeField(w, "configSpec", HostConfigSpecCodec, args.configSpec, "r");
+      writeField(w, "host", MorefCodec, args.host, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link GenerateLogBundles_Task }. */
+export interface GenerateLogBundles_TaskArgs {
+  /** Boolean, required */
+  includeDefault: boolean;
+  /** ManagedObjectReference to HostSystem, optional list */
+  host?: ManagedObjectReference<"HostSystem">[];
+}
+
+/**
+ * GenerateLogBundles_Task
+ * _this is ServiceContent.diagnosticManager, or `options.target` when given.
+ * Faults: LogBundlingFailed, TaskInProgress, RuntimeFault.
+ */
+export async function GenerateLogBundles_Task(
+  client: VimInvoker,
+  args: GenerateLogBundles_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "GenerateLogBundles_Task",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "diagnosticManager", "GenerateLogBundles_Task"),
+        "r",
+      );
+      writeField(w, "includeDefault", BooleanCodec, args.includeDefault, "r");
+      writeField(w, "host", MorefCodec, args.host, "ol");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link GetAlarm }. */
+export interface GetAlarmArgs {
+  /** ManagedObjectReference to ManagedEntity, optional */
+  entity?: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >;
+}
+
+/**
+ * GetAlarm
+ * _this is ServiceContent.alarmManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function GetAlarm(
+  client: VimInvoker,
+  args: GetAlarmArgs = {},
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Alarm">[]> {
+  const result = await client.invoke(
+    "GetAlarm",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "alarmManager", "GetAlarm"),
+        "r",
+      );
+      writeField(w, "entity", MorefCodec, args.entity, "o");
+    },
+    { codec: MorefCodec, occurrence: "ol" },
+    options,
+  );
+  return result as ManagedObjectReference<"Alarm">[];
+}
+
+/** Parameters of {@link GetAlarmState }. */
+export interface GetAlarmStateArgs {
+  /** ManagedObjectReference to ManagedEntity, required */
+  entity: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >;
+}
+
+/**
+ * GetAlarmState
+ * _this is ServiceContent.alarmManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function GetAlarmState(
+  client: VimInvoker,
+  args: GetAlarmStateArgs,
+  options?: CallOptions,
+): Promise<AlarmState[]> {
+  const result = await client.invoke(
+    "GetAlarmState",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "alarmManager", "GetAlarmState"),
+        "r",
+      );
+      writeField(w, "entity", MorefCodec, args.entity, "r");
+    },
+    { codec: AlarmStateCodec, occurrence: "ol" },
+    options,
+  );
+  return result as AlarmState[];
+}
+
+/** Parameters of {@link GetCustomizationSpec }. */
+export interface GetCustomizationSpecArgs {
+  /** String, required */
+  name: string;
+}
+
+/**
+ * GetCustomizationSpec
+ * _this is ServiceContent.customizationSpecManager, or `options.target` when given.
+ * Faults: NotFound, RuntimeFault.
+ */
+export async function GetCustomizationSpec(
+  client: VimInvoker,
+  args: GetCustomizationSpecArgs,
+  options?: CallOptions,
+): Promise<CustomizationSpecItem> {
+  const result = await client.invoke(
+    "GetCustomizationSpec",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "customizationSpecManager", "GetCustomizationSpec"),
+        "r",
+      );
+      writeField(w, "name", StringCodec, args.name, "r");
+    },
+    { codec: CustomizationSpecItemCodec, occurrence: "r" },
+    options,
+  );
+  return result as CustomizationSpecItem;
+}
+
+/**
+ * GetPublicKey
+ * _this is ServiceContent.extensionManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function GetPublicKey(client: VimInvoker, options?: CallOptions): Promise<string> {
+  const result = await client.invoke(
+    "GetPublicKey",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "extensionManager", "GetPublicKey"),
+        "r",
+      );
+    },
+    { codec: StringCodec, occurrence: "r" },
+    options,
+  );
+  return result as string;
+}
+
+/** Parameters of {@link HasPrivilegeOnEntities }. */
+export interface HasPrivilegeOnEntitiesArgs {
+  /** ManagedObjectReference to ManagedEntity, required list */
+  entity: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >[];
+  /** String, required */
+  sessionId: string;
+  /** String, optional list */
+  privId?: string[];
+}
+
+/**
+ * HasPrivilegeOnEntities
+ * _this is ServiceContent.authorizationManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function HasPrivilegeOnEntities(
+  client: VimInvoker,
+  args: HasPrivilegeOnEntitiesArgs,
+  options?: CallOptions,
+): Promise<EntityPrivilege[]> {
+  const result = await client.invoke(
+    "HasPrivilegeOnEntities",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "authorizationManager", "HasPrivilegeOnEntities"),
+        "r",
+      );
+      writeField(w, "entity", MorefCodec, args.entity, "rl");
+      writeField(w, "sessionId", StringCodec, args.sessionId, "r");
+      writeField(w, "privId", StringCodec, args.privId, "ol");
+    },
+    { codec: EntityPrivilegeCodec, occurrence: "ol" },
+    options,
+  );
+  return result as EntityPrivilege[];
+}
+
+/** Parameters of {@link HasPrivilegeOnEntity }. */
+export interface HasPrivilegeOnEntityArgs {
+  /** ManagedObjectReference to ManagedEntity, required */
+  entity: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >;
+  /** String, required */
+  sessionId: string;
+  /** String, optional list */
+  privId?: string[];
+}
+
+/**
+ * HasPrivilegeOnEntity
+ * _this is ServiceContent.authorizationManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function HasPrivilegeOnEntity(
+  client: VimInvoker,
+  args: HasPrivilegeOnEntityArgs,
+  options?: CallOptions,
+): Promise<boolean[]> {
+  const result = await client.invoke(
+    "HasPrivilegeOnEntity",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "authorizationManager", "HasPrivilegeOnEntity"),
+        "r",
+      );
+      writeField(w, "entity", MorefCodec, args.entity, "r");
+      writeField(w, "sessionId", StringCodec, args.sessionId, "r");
+      writeField(w, "privId", StringCodec, args.privId, "ol");
+    },
+    { codec: BooleanCodec, occurrence: "ol" },
+    options,
+  );
+  return result as boolean[];
+}
+
+/** Parameters of {@link HostConfigVFlashCache }. */
+export interface HostConfigVFlashCacheArgs {
+  /** HostVFlashManagerVFlashCacheConfigSpec, required */
+  spec: HostVFlashManagerVFlashCacheConfigSpec;
+}
+
+/**
+ * HostConfigVFlashCache
+ * Faults: HostConfigFault, InaccessibleVFlashSource, ResourceInUse, RuntimeFault.
+ */
+export async function HostConfigVFlashCache(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostVFlashManager">,
+  args: HostConfigVFlashCacheArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "HostConfigVFlashCache",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "spec", HostVFlashManagerVFlashCacheConfigSpecCodec, args.spec, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link HostConfigureVFlashResource }. */
+export interface HostConfigureVFlashResourceArgs {
+  /** HostVFlashManagerVFlashResourceConfigSpec, required */
+  spec: HostVFlashManagerVFlashResourceConfigSpec;
+}
+
+/**
+ * HostConfigureVFlashResource
+ * Faults: HostConfigFault, ResourceInUse, RuntimeFault.
+ */
+export async function HostConfigureVFlashResource(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostVFlashManager">,
+  args: HostConfigureVFlashResourceArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "HostConfigureVFlashResource",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "spec", HostVFlashManagerVFlashResourceConfigSpecCodec, args.spec, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link HostGetVFlashModuleDefaultConfig }. */
+export interface HostGetVFlashModuleDefaultConfigArgs {
+  /** String, required */
+  vFlashModule: string;
+}
+
+/**
+ * HostGetVFlashModuleDefaultConfig
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function HostGetVFlashModuleDefaultConfig(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostVFlashManager">,
+  args: HostGetVFlashModuleDefaultConfigArgs,
+  options?: CallOptions,
+): Promise<VirtualDiskVFlashCacheConfigInfo> {
+  const result = await client.invoke(
+    "HostGetVFlashModuleDefaultConfig",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vFlashModule", StringCodec, args.vFlashModule, "r");
+    },
+    { codec: VirtualDiskVFlashCacheConfigInfoCodec, occurrence: "r" },
+    options,
+  );
+  return result as VirtualDiskVFlashCacheConfigInfo;
+}
+
+/**
+ * HostImageConfigGetAcceptance
+ * Faults: HostConfigFault, RuntimeFault.
+ */
+export async function HostImageConfigGetAcceptance(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostImageConfigManager">,
+  options?: CallOptions,
+): Promise<string> {
+  const result = await client.invoke(
+    "HostImageConfigGetAcceptance",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: StringCodec, occurrence: "r" },
+    options,
+  );
+  return result as string;
+}
+
+/**
+ * HostImageConfigGetProfile
+ * Faults: RuntimeFault.
+ */
+export async function HostImageConfigGetProfile(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostImageConfigManager">,
+  options?: CallOptions,
+): Promise<HostImageProfileSummary> {
+  const result = await client.invoke(
+    "HostImageConfigGetProfile",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: HostImageProfileSummaryCodec, occurrence: "r" },
+    options,
+  );
+  return result as HostImageProfileSummary;
+}
+
+/**
+ * HostRemoveVFlashResource
+ * Faults: NotFound, HostConfigFault, ResourceInUse, RuntimeFault.
+ */
+export async function HostRemoveVFlashResource(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostVFlashManager">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "HostRemoveVFlashResource",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link HttpNfcLeaseAbort }. */
+export interface HttpNfcLeaseAbortArgs {
+  /** LocalizedMethodFault, optional */
+  fault?: LocalizedMethodFault;
+}
+
+/**
+ * HttpNfcLeaseAbort
+ * Faults: Timedout, InvalidState, RuntimeFault.
+ */
+export async function HttpNfcLeaseAbort(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HttpNfcLease">,
+  args: HttpNfcLeaseAbortArgs = {},
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "HttpNfcLeaseAbort",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "fault", LocalizedMethodFaultCodec, args.fault, "o");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * HttpNfcLeaseComplete
+ * Faults: Timedout, InvalidState, RuntimeFault.
+ */
+export async function HttpNfcLeaseComplete(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HttpNfcLease">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "HttpNfcLeaseComplete",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * HttpNfcLeaseGetManifest
+ * Faults: Timedout, InvalidState, RuntimeFault.
+ */
+export async function HttpNfcLeaseGetManifest(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HttpNfcLease">,
+  options?: CallOptions,
+): Promise<HttpNfcLeaseManifestEntry[]> {
+  const result = await client.invoke(
+    "HttpNfcLeaseGetManifest",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: HttpNfcLeaseManifestEntryCodec, occurrence: "ol" },
+    options,
+  );
+  return result as HttpNfcLeaseManifestEntry[];
+}
+
+/** Parameters of {@link HttpNfcLeaseProgress }. */
+export interface HttpNfcLeaseProgressArgs {
+  /** Int, required */
+  percent: number;
+}
+
+/**
+ * HttpNfcLeaseProgress
+ * Faults: Timedout, RuntimeFault.
+ */
+export async function HttpNfcLeaseProgress(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HttpNfcLease">,
+  args: HttpNfcLeaseProgressArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "HttpNfcLeaseProgress",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "percent", IntCodec, args.percent, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link ImpersonateUser }. */
+export interface ImpersonateUserArgs {
+  /** String, required */
+  userName: string;
+  /** String, optional */
+  locale?: string;
+}
+
+/**
+ * ImpersonateUser
+ * _this is ServiceContent.sessionManager, or `options.target` when given.
+ * Faults: InvalidLogin, InvalidLocale, RuntimeFault.
+ */
+export async function ImpersonateUser(
+  client: VimInvoker,
+  args: ImpersonateUserArgs,
+  options?: CallOptions,
+): Promise<UserSession> {
+  const result = await client.invoke(
+    "ImpersonateUser",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "sessionManager", "ImpersonateUser"),
+        "r",
+      );
+      writeField(w, "userName", StringCodec, args.userName, "r");
+      writeField(w, "locale", StringCodec, args.locale, "o");
+    },
+    { codec: UserSessionCodec, occurrence: "r" },
+    options,
+  );
+  return result as UserSession;
+}
+
+/** Parameters of {@link ImportCertificateForCAM_Task }. */
+export interface ImportCertificateForCAM_TaskArgs {
+  /** String, required */
+  certPath: string;
+  /** String, required */
+  camServer: string;
+}
+
+/**
+ * ImportCertificateForCAM_Task
+ * Faults: FileNotFound, ActiveDirectoryFault, RuntimeFault.
+ */
+export async function ImportCertificateForCAM_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostActiveDirectoryAuthentication">,
+  args: ImportCertificateForCAM_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "ImportCertificateForCAM_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "certPath", StringCodec, args.certPath, "r");
+      writeField(w, "camServer", StringCodec, args.camServer, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link ImportVApp }. */
+export interface ImportVAppArgs {
+  /** ImportSpec, required */
+  spec: ImportSpec;
+  /** ManagedObjectReference to Folder, optional */
+  folder?: ManagedObjectReference<"Folder" | "StoragePod">;
+  /** ManagedObjectReference to HostSystem, optional */
+  host?: ManagedObjectReference<"HostSystem">;
+}
+
+/**
+ * ImportVApp
+ * Faults: VmConfigFault, FileFault, OutOfBounds, DuplicateName, InvalidName, InvalidDatastore, InsufficientResourcesFault, RuntimeFault.
+ */
+export async function ImportVApp(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ResourcePool" | "VirtualApp">,
+  args: ImportVAppArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"HttpNfcLease">> {
+  const result = await client.invoke(
+    "ImportVApp",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "spec", ImportSpecCodec, args.spec, "r");
+      writeField(w, "folder", MorefCodec, args.folder, "o");
+      writeField(w, "host", MorefCodec, args.host, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"HttpNfcLease">;
+}
+
+/** Parameters of {@link InflateVirtualDisk_Task }. */
+export interface InflateVirtualDisk_TaskArgs {
+  /** String, required */
+  name: string;
+  /** ManagedObjectReference to Datacenter, optional */
+  datacenter?: ManagedObjectReference<"Datacenter">;
+}
+
+/**
+ * InflateVirtualDisk_Task
+ * _this is ServiceContent.virtualDiskManager, or `options.target` when given.
+ * Faults: FileFault, InvalidDatastore, RuntimeFault.
+ */
+export async function InflateVirtualDisk_Task(
+  client: VimInvoker,
+  args: InflateVirtualDisk_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "InflateVirtualDisk_Task",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "virtualDiskManager", "InflateVirtualDisk_Task"),
+        "r",
+      );
+      writeField(w, "name", StringCodec, args.name, "r");
+      writeField(w, "datacenter", MorefCodec, args.datacenter, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link InitializeDisks_Task }. */
+export interface InitializeDisks_TaskArgs {
+  /** VsanHostDiskMapping, required list */
+  mapping: VsanHostDiskMapping[];
+}
+
+/**
+ * InitializeDisks_Task
+ * Faults: RuntimeFault.
+ */
+export async function InitializeDisks_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostVsanSystem">,
+  args: InitializeDisks_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "InitializeDisks_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "mapping", VsanHostDiskMappingCodec, args.mapping, "rl");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link InitiateFileTransferFromGuest }. */
+export interface InitiateFileTransferFromGuestArgs {
+  /** ManagedObjectReference to VirtualMachine, required */
+  vm: ManagedObjectReference<"VirtualMachine">;
+  /** GuestAuthentication, required */
+  auth: GuestAuthentication;
+  /** String, required */
+  guestFilePath: string;
+}
+
+/**
+ * InitiateFileTransferFromGuest
+ * Faults: GuestOperationsFault, InvalidState, TaskInProgress, FileFault, RuntimeFault.
+ */
+export async function InitiateFileTransferFromGuest(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"GuestFileManager">,
+  args: InitiateFileTransferFromGuestArgs,
+  options?: CallOptions,
+): Promise<FileTransferInformation> {
+  const result = await client.invoke(
+    "InitiateFileTransferFromGuest",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vm", MorefCodec, args.vm, "r");
+      writeField(w, "auth", GuestAuthenticationCodec, args.auth, "r");
+      writeField(w, "guestFilePath", StringCodec, args.guestFilePath, "r");
+    },
+    { codec: FileTransferInformationCodec, occurrence: "r" },
+    options,
+  );
+  return result as FileTransferInformation;
+}
+
+/** Parameters of {@link InitiateFileTransferToGuest }. */
+export interface InitiateFileTransferToGuestArgs {
+  /** ManagedObjectReference to VirtualMachine, required */
+  vm: ManagedObjectReference<"VirtualMachine">;
+  /** GuestAuthentication, required */
+  auth: GuestAuthentication;
+  /** String, required */
+  guestFilePath: string;
+  /** GuestFileAttributes, required */
+  fileAttributes: GuestFileAttributes;
+  /** Long, required */
+  fileSize: bigint;
+  /** Boolean, required */
+  overwrite: boolean;
+}
+
+/**
+ * InitiateFileTransferToGuest
+ * Faults: GuestOperationsFault, InvalidState, TaskInProgress, FileFault, RuntimeFault.
+ */
+export async function InitiateFileTransferToGuest(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"GuestFileManager">,
+  args: InitiateFileTransferToGuestArgs,
+  options?: CallOptions,
+): Promise<string> {
+  const result = await client.invoke(
+    "InitiateFileTransferToGuest",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vm", MorefCodec, args.vm, "r");
+      writeField(w, "auth", GuestAuthenticationCodec, args.auth, "r");
+      writeField(w, "guestFilePath", StringCodec, args.guestFilePath, "r");
+      writeField(w, "fileAttributes", GuestFileAttributesCodec, args.fileAttributes, "r");
+      writeField(w, "fileSize", LongCodec, args.fileSize, "r");
+      writeField(w, "overwrite", BooleanCodec, args.overwrite, "r");
+    },
+    { codec: StringCodec, occurrence: "r" },
+    options,
+  );
+  return result as string;
+}
+
+/** Parameters of {@link InstallHostPatchV2_Task }. */
+export interface InstallHostPatchV2_TaskArgs {
+  /** String, optional list */
+  metaUrls?: string[];
+  /** String, optional list */
+  bundleUrls?: string[];
+  /** String, optional list */
+  vibUrls?: string[];
+  /** HostPatchManagerPatchManagerOperationSpec, optional */
+  spec?: HostPatchManagerPatchManagerOperationSpec;
+}
+
+/**
+ * InstallHostPatchV2_Task
+ * Faults: RequestCanceled, InvalidState, TaskInProgress, PlatformConfigFault, RuntimeFault.
+ */
+export async function InstallHostPatchV2_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostPatchManager">,
+  args: InstallHostPatchV2_TaskArgs = {},
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "InstallHostPatchV2_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "metaUrls", StringCodec, args.metaUrls, "ol");
+      writeField(w, "bundleUrls", StringCodec, args.bundleUrls, "ol");
+      writeField(w, "vibUrls", StringCodec, args.vibUrls, "ol");
+      writeField(w, "spec", HostPatchManagerPatchManagerOperationSpecCodec, args.spec, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link InstallHostPatch_Task }. */
+export interface InstallHostPatch_TaskArgs {
+  /** HostPatchManagerLocator, required */
+  repository: HostPatchManagerLocator;
+  /** String, required */
+  updateID: string;
+  /** Boolean, optional */
+  force?: boolean;
+}
+
+/**
+ * InstallHostPatch_Task
+ * Faults: PatchMetadataInvalid, PatchBinariesNotFound, PatchNotApplicable, NoDiskSpace, PatchInstallFailed, RebootRequired, InvalidState, TaskInProgress, RuntimeFault.
+ */
+export async function InstallHostPatch_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostPatchManager">,
+  args: InstallHostPatch_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "InstallHostPatch_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "repository", HostPatchManagerLocatorCodec, args.repository, "r");
+      writeField(w, "updateID", StringCodec, args.updateID, "r");
+      writeField(w, "force", BooleanCodec, args.force, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/**
+ * IsSharedGraphicsActive
+ * Faults: RuntimeFault.
+ */
+export async function IsSharedGraphicsActive(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostGraphicsManager">,
+  options?: CallOptions,
+): Promise<boolean> {
+  const result = await client.invoke(
+    "IsSharedGraphicsActive",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: BooleanCodec, occurrence: "r" },
+    options,
+  );
+  return result as boolean;
+}
+
+/** Parameters of {@link JoinDomainWithCAM_Task }. */
+export interface JoinDomainWithCAM_TaskArgs {
+  /** String, required */
+  domainName: string;
+  /** String, required */
+  camServer: string;
+}
+
+/**
+ * JoinDomainWithCAM_Task
+ * Faults: InvalidState, HostConfigFault, ActiveDirectoryFault, TaskInProgress, RuntimeFault.
+ */
+export async function JoinDomainWithCAM_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostActiveDirectoryAuthentication">,
+  args: JoinDomainWithCAM_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "JoinDomainWithCAM_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "domainName", StringCodec, args.domainName, "r");
+      writeField(w, "camServer", StringCodec, args.camServer, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link JoinDomain_Task }. */
+export interface JoinDomain_TaskArgs {
+  /** String, required */
+  domainName: string;
+  /** String, required */
+  userName: string;
+  /** String, required */
+  password: string;
+}
+
+/**
+ * JoinDomain_Task
+ * Faults: InvalidState, HostConfigFault, InvalidLogin, ActiveDirectoryFault, TaskInProgress, RuntimeFault.
+ */
+export async function JoinDomain_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostActiveDirectoryAuthentication">,
+  args: JoinDomain_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "JoinDomain_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "domainName", StringCodec, args.domainName, "r");
+      writeField(w, "userName", StringCodec, args.userName, "r");
+      writeField(w, "password", StringCodec, args.password, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link LeaveCurrentDomain_Task }. */
+export interface LeaveCurrentDomain_TaskArgs {
+  /** Boolean, required */
+  force: boolean;
+}
+
+/**
+ * LeaveCurrentDomain_Task
+ * Faults: InvalidState, AuthMinimumAdminPermission, ActiveDirectoryFault, TaskInProgress, RuntimeFault.
+ */
+export async function LeaveCurrentDomain_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostActiveDirectoryAuthentication">,
+  args: LeaveCurrentDomain_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "LeaveCurrentDomain_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "force", BooleanCodec, args.force, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link ListFilesInGuest }. */
+export interface ListFilesInGuestArgs {
+  /** ManagedObjectReference to VirtualMachine, required */
+  vm: ManagedObjectReference<"VirtualMachine">;
+  /** GuestAuthentication, required */
+  auth: GuestAuthentication;
+  /** String, required */
+  filePath: string;
+  /** Int, optional */
+  index?: number;
+  /** Int, optional */
+  maxResults?: number;
+  /** String, optional */
+  matchPattern?: string;
+}
+
+/**
+ * ListFilesInGuest
+ * Faults: GuestOperationsFault, InvalidState, TaskInProgress, FileFault, RuntimeFault.
+ */
+export async function ListFilesInGuest(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"GuestFileManager">,
+  args: ListFilesInGuestArgs,
+  options?: CallOptions,
+): Promise<GuestListFileInfo> {
+  const result = await client.invoke(
+    "ListFilesInGuest",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vm", MorefCodec, args.vm, "r");
+      writeField(w, "auth", GuestAuthenticationCodec, args.auth, "r");
+      writeField(w, "filePath", StringCodec, args.filePath, "r");
+      writeField(w, "index", IntCodec, args.index, "o");
+      writeField(w, "maxResults", IntCodec, args.maxResults, "o");
+      writeField(w, "matchPattern", StringCodec, args.matchPattern, "o");
+    },
+    { codec: GuestListFileInfoCodec, occurrence: "r" },
+    options,
+  );
+  return result as GuestListFileInfo;
+}
+
+/** Parameters of {@link ListProcessesInGuest }. */
+export interface ListProcessesInGuestArgs {
+  /** ManagedObjectReference to VirtualMachine, required */
+  vm: ManagedObjectReference<"VirtualMachine">;
+  /** GuestAuthentication, required */
+  auth: GuestAuthentication;
+  /** Long, optional list */
+  pids?: bigint[];
+}
+
+/**
+ * ListProcessesInGuest
+ * Faults: GuestOperationsFault, InvalidState, TaskInProgress, RuntimeFault.
+ */
+export async function ListProcessesInGuest(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"GuestProcessManager">,
+  args: ListProcessesInGuestArgs,
+  options?: CallOptions,
+): Promise<GuestProcessInfo[]> {
+  const result = await client.invoke(
+    "ListProcessesInGuest",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vm", MorefCodec, args.vm, "r");
+      writeField(w, "auth", GuestAuthenticationCodec, args.auth, "r");
+      writeField(w, "pids", LongCodec, args.pids, "ol");
+    },
+    { codec: GuestProcessInfoCodec, occurrence: "ol" },
+    options,
+  );
+  return result as GuestProcessInfo[];
+}
+
+/** Parameters of {@link LogUserEvent }. */
+export interface LogUserEventArgs {
+  /** ManagedObjectReference to ManagedEntity, required */
+  entity: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >;
+  /** String, required */
+  msg: string;
+}
+
+/**
+ * LogUserEvent
+ * _this is ServiceContent.eventManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function LogUserEvent(
+  client: VimInvoker,
+  args: LogUserEventArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "LogUserEvent",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "eventManager", "LogUserEvent"),
+        "r",
+      );
+      writeField(w, "entity", MorefCodec, args.entity, "r");
+      writeField(w, "msg", StringCodec, args.msg, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
 }
 
 /** Parameters of {@link Login }. */
@@ -834,7 +8832,7 @@ export interface LoginArgs {
 /**
  * Login
  * _this is ServiceContent.sessionManager, or `options.target` when given.
- * Faults: InvalidLogin, InvalidLocale.
+ * Faults: InvalidLogin, InvalidLocale, RuntimeFault.
  */
 export async function Login(
   client: VimInvoker,
@@ -861,9 +8859,155 @@ export async function Login(
   return result as UserSession;
 }
 
+/** Parameters of {@link LoginBySSPI }. */
+export interface LoginBySSPIArgs {
+  /** String, required */
+  base64Token: string;
+  /** String, optional */
+  locale?: string;
+}
+
+/**
+ * LoginBySSPI
+ * _this is ServiceContent.sessionManager, or `options.target` when given.
+ * Faults: SSPIChallenge, InvalidLogin, InvalidLocale, RuntimeFault.
+ */
+export async function LoginBySSPI(
+  client: VimInvoker,
+  args: LoginBySSPIArgs,
+  options?: CallOptions,
+): Promise<UserSession> {
+  const result = await client.invoke(
+    "LoginBySSPI",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "sessionManager", "LoginBySSPI"),
+        "r",
+      );
+      writeField(w, "base64Token", StringCodec, args.base64Token, "r");
+      writeField(w, "locale", StringCodec, args.locale, "o");
+    },
+    { codec: UserSessionCodec, occurrence: "r" },
+    options,
+  );
+  return result as UserSession;
+}
+
+/** Parameters of {@link LoginByToken }. */
+export interface LoginByTokenArgs {
+  /** String, optional */
+  locale?: string;
+}
+
+/**
+ * LoginByToken
+ * _this is ServiceContent.sessionManager, or `options.target` when given.
+ * Faults: InvalidLogin, InvalidLocale, RuntimeFault.
+ */
+export async function LoginByToken(
+  client: VimInvoker,
+  args: LoginByTokenArgs = {},
+  options?: CallOptions,
+): Promise<UserSession> {
+  const result = await client.invoke(
+    "LoginByToken",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "sessionManager", "LoginByToken"),
+        "r",
+      );
+      writeField(w, "locale", StringCodec, args.locale, "o");
+    },
+    { codec: UserSessionCodec, occurrence: "r" },
+    options,
+  );
+  return result as UserSession;
+}
+
+/** Parameters of {@link LoginExtensionByCertificate }. */
+export interface LoginExtensionByCertificateArgs {
+  /** String, required */
+  extensionKey: string;
+  /** String, optional */
+  locale?: string;
+}
+
+/**
+ * LoginExtensionByCertificate
+ * _this is ServiceContent.sessionManager, or `options.target` when given.
+ * Faults: InvalidLogin, InvalidLocale, NoClientCertificate, RuntimeFault.
+ */
+export async function LoginExtensionByCertificate(
+  client: VimInvoker,
+  args: LoginExtensionByCertificateArgs,
+  options?: CallOptions,
+): Promise<UserSession> {
+  const result = await client.invoke(
+    "LoginExtensionByCertificate",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "sessionManager", "LoginExtensionByCertificate"),
+        "r",
+      );
+      writeField(w, "extensionKey", StringCodec, args.extensionKey, "r");
+      writeField(w, "locale", StringCodec, args.locale, "o");
+    },
+    { codec: UserSessionCodec, occurrence: "r" },
+    options,
+  );
+  return result as UserSession;
+}
+
+/** Parameters of {@link LoginExtensionBySubjectName }. */
+export interface LoginExtensionBySubjectNameArgs {
+  /** String, required */
+  extensionKey: string;
+  /** String, optional */
+  locale?: string;
+}
+
+/**
+ * LoginExtensionBySubjectName
+ * _this is ServiceContent.sessionManager, or `options.target` when given.
+ * Faults: InvalidLogin, InvalidLocale, NotFound, NoClientCertificate, NoSubjectName, RuntimeFault.
+ */
+export async function LoginExtensionBySubjectName(
+  client: VimInvoker,
+  args: LoginExtensionBySubjectNameArgs,
+  options?: CallOptions,
+): Promise<UserSession> {
+  const result = await client.invoke(
+    "LoginExtensionBySubjectName",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "sessionManager", "LoginExtensionBySubjectName"),
+        "r",
+      );
+      writeField(w, "extensionKey", StringCodec, args.extensionKey, "r");
+      writeField(w, "locale", StringCodec, args.locale, "o");
+    },
+    { codec: UserSessionCodec, occurrence: "r" },
+    options,
+  );
+  return result as UserSession;
+}
+
 /**
  * Logout
  * _this is ServiceContent.sessionManager, or `options.target` when given.
+ * Faults: RuntimeFault.
  */
 export async function Logout(client: VimInvoker, options?: CallOptions): Promise<void> {
   const result = await client.invoke(
@@ -883,12 +9027,40 @@ export async function Logout(client: VimInvoker, options?: CallOptions): Promise
   return result as void;
 }
 
+/** Parameters of {@link LookupDvPortGroup }. */
+export interface LookupDvPortGroupArgs {
+  /** String, required */
+  portgroupKey: string;
+}
+
+/**
+ * LookupDvPortGroup
+ * Faults: NotFound, RuntimeFault.
+ */
+export async function LookupDvPortGroup(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"DistributedVirtualSwitch" | "VmwareDistributedVirtualSwitch">,
+  args: LookupDvPortGroupArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"DistributedVirtualPortgroup"> | undefined> {
+  const result = await client.invoke(
+    "LookupDvPortGroup",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "portgroupKey", StringCodec, args.portgroupKey, "r");
+    },
+    { codec: MorefCodec, occurrence: "o" },
+    options,
+  );
+  return result as ManagedObjectReference<"DistributedVirtualPortgroup"> | undefined;
+}
+
 /** Parameters of {@link MakeDirectory }. */
 export interface MakeDirectoryArgs {
   /** String, required */
   name: string;
-  /** ManagedObjectReference, optional */
-  datacenter?: ManagedObjectReference;
+  /** ManagedObjectReference to Datacenter, optional */
+  datacenter?: ManagedObjectReference<"Datacenter">;
   /** Boolean, optional */
   createParentDirectories?: boolean;
 }
@@ -896,7 +9068,7 @@ export interface MakeDirectoryArgs {
 /**
  * MakeDirectory
  * _this is ServiceContent.fileManager, or `options.target` when given.
- * Faults: InvalidDatastore, FileFault.
+ * Faults: InvalidDatastore, FileFault, RuntimeFault.
  */
 export async function MakeDirectory(
   client: VimInvoker,
@@ -923,12 +9095,224 @@ export async function MakeDirectory(
   return result as void;
 }
 
+/** Parameters of {@link MakeDirectoryInGuest }. */
+export interface MakeDirectoryInGuestArgs {
+  /** ManagedObjectReference to VirtualMachine, required */
+  vm: ManagedObjectReference<"VirtualMachine">;
+  /** GuestAuthentication, required */
+  auth: GuestAuthentication;
+  /** String, required */
+  directoryPath: string;
+  /** Boolean, required */
+  createParentDirectories: boolean;
+}
+
+/**
+ * MakeDirectoryInGuest
+ * Faults: GuestOperationsFault, InvalidState, TaskInProgress, FileFault, RuntimeFault.
+ */
+export async function MakeDirectoryInGuest(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"GuestFileManager">,
+  args: MakeDirectoryInGuestArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "MakeDirectoryInGuest",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vm", MorefCodec, args.vm, "r");
+      writeField(w, "auth", GuestAuthenticationCodec, args.auth, "r");
+      writeField(w, "directoryPath", StringCodec, args.directoryPath, "r");
+      writeField(w, "createParentDirectories", BooleanCodec, args.createParentDirectories, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link MakePrimaryVM_Task }. */
+export interface MakePrimaryVM_TaskArgs {
+  /** ManagedObjectReference to VirtualMachine, required */
+  vm: ManagedObjectReference<"VirtualMachine">;
+}
+
+/**
+ * MakePrimaryVM_Task
+ * Faults: TaskInProgress, VmFaultToleranceIssue, InvalidState, RuntimeFault.
+ */
+export async function MakePrimaryVM_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  args: MakePrimaryVM_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "MakePrimaryVM_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vm", MorefCodec, args.vm, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/**
+ * MarkAsTemplate
+ * Faults: InvalidState, VmConfigFault, FileFault, RuntimeFault.
+ */
+export async function MarkAsTemplate(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "MarkAsTemplate",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link MarkAsVirtualMachine }. */
+export interface MarkAsVirtualMachineArgs {
+  /** ManagedObjectReference to ResourcePool, required */
+  pool: ManagedObjectReference<"ResourcePool" | "VirtualApp">;
+  /** ManagedObjectReference to HostSystem, optional */
+  host?: ManagedObjectReference<"HostSystem">;
+}
+
+/**
+ * MarkAsVirtualMachine
+ * Faults: InvalidState, InvalidDatastore, VmConfigFault, FileFault, RuntimeFault.
+ */
+export async function MarkAsVirtualMachine(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  args: MarkAsVirtualMachineArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "MarkAsVirtualMachine",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "pool", MorefCodec, args.pool, "r");
+      writeField(w, "host", MorefCodec, args.host, "o");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link MarkForRemoval }. */
+export interface MarkForRemovalArgs {
+  /** String, required */
+  hbaName: string;
+  /** Boolean, required */
+  remove: boolean;
+}
+
+/**
+ * MarkForRemoval
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function MarkForRemoval(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: MarkForRemovalArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "MarkForRemoval",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "hbaName", StringCodec, args.hbaName, "r");
+      writeField(w, "remove", BooleanCodec, args.remove, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link MergeDvs_Task }. */
+export interface MergeDvs_TaskArgs {
+  /** ManagedObjectReference to DistributedVirtualSwitch, required */
+  dvs: ManagedObjectReference<"DistributedVirtualSwitch" | "VmwareDistributedVirtualSwitch">;
+}
+
+/**
+ * MergeDvs_Task
+ * Faults: DvsFault, NotFound, ResourceInUse, InvalidHostState, RuntimeFault.
+ */
+export async function MergeDvs_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"DistributedVirtualSwitch" | "VmwareDistributedVirtualSwitch">,
+  args: MergeDvs_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "MergeDvs_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "dvs", MorefCodec, args.dvs, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link MergePermissions }. */
+export interface MergePermissionsArgs {
+  /** Int, required */
+  srcRoleId: number;
+  /** Int, required */
+  dstRoleId: number;
+}
+
+/**
+ * MergePermissions
+ * _this is ServiceContent.authorizationManager, or `options.target` when given.
+ * Faults: NotFound, AuthMinimumAdminPermission, RuntimeFault.
+ */
+export async function MergePermissions(
+  client: VimInvoker,
+  args: MergePermissionsArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "MergePermissions",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "authorizationManager", "MergePermissions"),
+        "r",
+      );
+      writeField(w, "srcRoleId", IntCodec, args.srcRoleId, "r");
+      writeField(w, "dstRoleId", IntCodec, args.dstRoleId, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
 /** Parameters of {@link MigrateVM_Task }. */
 export interface MigrateVM_TaskArgs {
-  /** ManagedObjectReference, optional */
-  pool?: ManagedObjectReference;
-  /** ManagedObjectReference, optional */
-  host?: ManagedObjectReference;
+  /** ManagedObjectReference to ResourcePool, optional */
+  pool?: ManagedObjectReference<"ResourcePool" | "VirtualApp">;
+  /** ManagedObjectReference to HostSystem, optional */
+  host?: ManagedObjectReference<"HostSystem">;
   /** VirtualMachineMovePriority, required */
   priority: VirtualMachineMovePriority;
   /** VirtualMachinePowerState, optional */
@@ -937,7 +9321,7 @@ export interface MigrateVM_TaskArgs {
 
 /**
  * MigrateVM_Task
- * Faults: MigrationFault, FileFault, Timedout, InsufficientResourcesFault, InvalidState, VmConfigFault.
+ * Faults: MigrationFault, FileFault, Timedout, InsufficientResourcesFault, InvalidState, VmConfigFault, RuntimeFault.
  */
 export async function MigrateVM_Task(
   client: VimInvoker,
@@ -960,9 +9344,748 @@ export async function MigrateVM_Task(
   return result as ManagedObjectReference<"Task">;
 }
 
+/** Parameters of {@link ModifyListView }. */
+export interface ModifyListViewArgs {
+  /** ManagedObjectReference, optional list */
+  add?: ManagedObjectReference[];
+  /** ManagedObjectReference, optional list */
+  remove?: ManagedObjectReference[];
+}
+
+/**
+ * ModifyListView
+ * Faults: RuntimeFault.
+ */
+export async function ModifyListView(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ListView">,
+  args: ModifyListViewArgs = {},
+  options?: CallOptions,
+): Promise<ManagedObjectReference[]> {
+  const result = await client.invoke(
+    "ModifyListView",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "add", MorefCodec, args.add, "ol");
+      writeField(w, "remove", MorefCodec, args.remove, "ol");
+    },
+    { codec: MorefCodec, occurrence: "ol" },
+    options,
+  );
+  return result as ManagedObjectReference[];
+}
+
+/**
+ * MountToolsInstaller
+ * Faults: InvalidState, VmConfigFault, VmToolsUpgradeFault, RuntimeFault.
+ */
+export async function MountToolsInstaller(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "MountToolsInstaller",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link MountVffsVolume }. */
+export interface MountVffsVolumeArgs {
+  /** String, required */
+  vffsUuid: string;
+}
+
+/**
+ * MountVffsVolume
+ * Faults: NotFound, InvalidState, HostConfigFault, ResourceInUse, RuntimeFault.
+ */
+export async function MountVffsVolume(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: MountVffsVolumeArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "MountVffsVolume",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vffsUuid", StringCodec, args.vffsUuid, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link MountVmfsVolume }. */
+export interface MountVmfsVolumeArgs {
+  /** String, required */
+  vmfsUuid: string;
+}
+
+/**
+ * MountVmfsVolume
+ * Faults: NotFound, InvalidState, HostConfigFault, ResourceInUse, RuntimeFault.
+ */
+export async function MountVmfsVolume(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: MountVmfsVolumeArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "MountVmfsVolume",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vmfsUuid", StringCodec, args.vmfsUuid, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link MoveDVPort_Task }. */
+export interface MoveDVPort_TaskArgs {
+  /** String, required list */
+  portKey: string[];
+  /** String, optional */
+  destinationPortgroupKey?: string;
+}
+
+/**
+ * MoveDVPort_Task
+ * Faults: DvsFault, NotFound, ConcurrentAccess, RuntimeFault.
+ */
+export async function MoveDVPort_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"DistributedVirtualSwitch" | "VmwareDistributedVirtualSwitch">,
+  args: MoveDVPort_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "MoveDVPort_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "portKey", StringCodec, args.portKey, "rl");
+      writeField(w, "destinationPortgroupKey", StringCodec, args.destinationPortgroupKey, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link MoveDatastoreFile_Task }. */
+export interface MoveDatastoreFile_TaskArgs {
+  /** String, required */
+  sourceName: string;
+  /** ManagedObjectReference to Datacenter, optional */
+  sourceDatacenter?: ManagedObjectReference<"Datacenter">;
+  /** String, required */
+  destinationName: string;
+  /** ManagedObjectReference to Datacenter, optional */
+  destinationDatacenter?: ManagedObjectReference<"Datacenter">;
+  /** Boolean, optional */
+  force?: boolean;
+}
+
+/**
+ * MoveDatastoreFile_Task
+ * _this is ServiceContent.fileManager, or `options.target` when given.
+ * Faults: InvalidDatastore, FileFault, RuntimeFault.
+ */
+export async function MoveDatastoreFile_Task(
+  client: VimInvoker,
+  args: MoveDatastoreFile_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "MoveDatastoreFile_Task",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "fileManager", "MoveDatastoreFile_Task"),
+        "r",
+      );
+      writeField(w, "sourceName", StringCodec, args.sourceName, "r");
+      writeField(w, "sourceDatacenter", MorefCodec, args.sourceDatacenter, "o");
+      writeField(w, "destinationName", StringCodec, args.destinationName, "r");
+      writeField(w, "destinationDatacenter", MorefCodec, args.destinationDatacenter, "o");
+      writeField(w, "force", BooleanCodec, args.force, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link MoveDirectoryInGuest }. */
+export interface MoveDirectoryInGuestArgs {
+  /** ManagedObjectReference to VirtualMachine, required */
+  vm: ManagedObjectReference<"VirtualMachine">;
+  /** GuestAuthentication, required */
+  auth: GuestAuthentication;
+  /** String, required */
+  srcDirectoryPath: string;
+  /** String, required */
+  dstDirectoryPath: string;
+}
+
+/**
+ * MoveDirectoryInGuest
+ * Faults: GuestOperationsFault, InvalidState, TaskInProgress, FileFault, RuntimeFault.
+ */
+export async function MoveDirectoryInGuest(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"GuestFileManager">,
+  args: MoveDirectoryInGuestArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "MoveDirectoryInGuest",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vm", MorefCodec, args.vm, "r");
+      writeField(w, "auth", GuestAuthenticationCodec, args.auth, "r");
+      writeField(w, "srcDirectoryPath", StringCodec, args.srcDirectoryPath, "r");
+      writeField(w, "dstDirectoryPath", StringCodec, args.dstDirectoryPath, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link MoveFileInGuest }. */
+export interface MoveFileInGuestArgs {
+  /** ManagedObjectReference to VirtualMachine, required */
+  vm: ManagedObjectReference<"VirtualMachine">;
+  /** GuestAuthentication, required */
+  auth: GuestAuthentication;
+  /** String, required */
+  srcFilePath: string;
+  /** String, required */
+  dstFilePath: string;
+  /** Boolean, required */
+  overwrite: boolean;
+}
+
+/**
+ * MoveFileInGuest
+ * Faults: GuestOperationsFault, InvalidState, TaskInProgress, FileFault, RuntimeFault.
+ */
+export async function MoveFileInGuest(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"GuestFileManager">,
+  args: MoveFileInGuestArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "MoveFileInGuest",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vm", MorefCodec, args.vm, "r");
+      writeField(w, "auth", GuestAuthenticationCodec, args.auth, "r");
+      writeField(w, "srcFilePath", StringCodec, args.srcFilePath, "r");
+      writeField(w, "dstFilePath", StringCodec, args.dstFilePath, "r");
+      writeField(w, "overwrite", BooleanCodec, args.overwrite, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link MoveHostInto_Task }. */
+export interface MoveHostInto_TaskArgs {
+  /** ManagedObjectReference to HostSystem, required */
+  host: ManagedObjectReference<"HostSystem">;
+  /** ManagedObjectReference to ResourcePool, optional */
+  resourcePool?: ManagedObjectReference<"ResourcePool" | "VirtualApp">;
+}
+
+/**
+ * MoveHostInto_Task
+ * Faults: TooManyHosts, InvalidState, RuntimeFault.
+ */
+export async function MoveHostInto_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ClusterComputeResource">,
+  args: MoveHostInto_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "MoveHostInto_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "host", MorefCodec, args.host, "r");
+      writeField(w, "resourcePool", MorefCodec, args.resourcePool, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link MoveIntoFolder_Task }. */
+export interface MoveIntoFolder_TaskArgs {
+  /** ManagedObjectReference to ManagedEntity, required list */
+  list: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >[];
+}
+
+/**
+ * MoveIntoFolder_Task
+ * Faults: DuplicateName, InvalidFolder, InvalidState, RuntimeFault.
+ */
+export async function MoveIntoFolder_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Folder" | "StoragePod">,
+  args: MoveIntoFolder_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "MoveIntoFolder_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "list", MorefCodec, args.list, "rl");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link MoveIntoResourcePool }. */
+export interface MoveIntoResourcePoolArgs {
+  /** ManagedObjectReference to ManagedEntity, required list */
+  list: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >[];
+}
+
+/**
+ * MoveIntoResourcePool
+ * Faults: DuplicateName, InsufficientResourcesFault, RuntimeFault.
+ */
+export async function MoveIntoResourcePool(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ResourcePool" | "VirtualApp">,
+  args: MoveIntoResourcePoolArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "MoveIntoResourcePool",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "list", MorefCodec, args.list, "rl");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link MoveInto_Task }. */
+export interface MoveInto_TaskArgs {
+  /** ManagedObjectReference to HostSystem, required list */
+  host: ManagedObjectReference<"HostSystem">[];
+}
+
+/**
+ * MoveInto_Task
+ * Faults: DuplicateName, TooManyHosts, InvalidState, RuntimeFault.
+ */
+export async function MoveInto_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ClusterComputeResource">,
+  args: MoveInto_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "MoveInto_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "host", MorefCodec, args.host, "rl");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link MoveVirtualDisk_Task }. */
+export interface MoveVirtualDisk_TaskArgs {
+  /** String, required */
+  sourceName: string;
+  /** ManagedObjectReference to Datacenter, optional */
+  sourceDatacenter?: ManagedObjectReference<"Datacenter">;
+  /** String, required */
+  destName: string;
+  /** ManagedObjectReference to Datacenter, optional */
+  destDatacenter?: ManagedObjectReference<"Datacenter">;
+  /** Boolean, optional */
+  force?: boolean;
+  /** VirtualMachineProfileSpec, optional list */
+  profile?: VirtualMachineProfileSpec[];
+}
+
+/**
+ * MoveVirtualDisk_Task
+ * _this is ServiceContent.virtualDiskManager, or `options.target` when given.
+ * Faults: FileFault, InvalidDatastore, RuntimeFault.
+ */
+export async function MoveVirtualDisk_Task(
+  client: VimInvoker,
+  args: MoveVirtualDisk_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "MoveVirtualDisk_Task",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "virtualDiskManager", "MoveVirtualDisk_Task"),
+        "r",
+      );
+      writeField(w, "sourceName", StringCodec, args.sourceName, "r");
+      writeField(w, "sourceDatacenter", MorefCodec, args.sourceDatacenter, "o");
+      writeField(w, "destName", StringCodec, args.destName, "r");
+      writeField(w, "destDatacenter", MorefCodec, args.destDatacenter, "o");
+      writeField(w, "force", BooleanCodec, args.force, "o");
+      writeField(w, "profile", VirtualMachineProfileSpecCodec, args.profile, "ol");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link OpenInventoryViewFolder }. */
+export interface OpenInventoryViewFolderArgs {
+  /** ManagedObjectReference to ManagedEntity, required list */
+  entity: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >[];
+}
+
+/**
+ * OpenInventoryViewFolder
+ * Faults: RuntimeFault.
+ */
+export async function OpenInventoryViewFolder(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"InventoryView">,
+  args: OpenInventoryViewFolderArgs,
+  options?: CallOptions,
+): Promise<
+  ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >[]
+> {
+  const result = await client.invoke(
+    "OpenInventoryViewFolder",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "entity", MorefCodec, args.entity, "rl");
+    },
+    { codec: MorefCodec, occurrence: "ol" },
+    options,
+  );
+  return result as ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >[];
+}
+
+/** Parameters of {@link OverwriteCustomizationSpec }. */
+export interface OverwriteCustomizationSpecArgs {
+  /** CustomizationSpecItem, required */
+  item: CustomizationSpecItem;
+}
+
+/**
+ * OverwriteCustomizationSpec
+ * _this is ServiceContent.customizationSpecManager, or `options.target` when given.
+ * Faults: CustomizationFault, NotFound, ConcurrentAccess, RuntimeFault.
+ */
+export async function OverwriteCustomizationSpec(
+  client: VimInvoker,
+  args: OverwriteCustomizationSpecArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "OverwriteCustomizationSpec",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ??
+          boundThis(client, "customizationSpecManager", "OverwriteCustomizationSpec"),
+        "r",
+      );
+      writeField(w, "item", CustomizationSpecItemCodec, args.item, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link ParseDescriptor }. */
+export interface ParseDescriptorArgs {
+  /** String, required */
+  ovfDescriptor: string;
+  /** OvfParseDescriptorParams, required */
+  pdp: OvfParseDescriptorParams;
+}
+
+/**
+ * ParseDescriptor
+ * _this is ServiceContent.ovfManager, or `options.target` when given.
+ * Faults: TaskInProgress, VmConfigFault, ConcurrentAccess, FileFault, InvalidState, RuntimeFault.
+ */
+export async function ParseDescriptor(
+  client: VimInvoker,
+  args: ParseDescriptorArgs,
+  options?: CallOptions,
+): Promise<OvfParseDescriptorResult> {
+  const result = await client.invoke(
+    "ParseDescriptor",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "ovfManager", "ParseDescriptor"),
+        "r",
+      );
+      writeField(w, "ovfDescriptor", StringCodec, args.ovfDescriptor, "r");
+      writeField(w, "pdp", OvfParseDescriptorParamsCodec, args.pdp, "r");
+    },
+    { codec: OvfParseDescriptorResultCodec, occurrence: "r" },
+    options,
+  );
+  return result as OvfParseDescriptorResult;
+}
+
+/** Parameters of {@link PerformDvsProductSpecOperation_Task }. */
+export interface PerformDvsProductSpecOperation_TaskArgs {
+  /** String, required */
+  operation: string;
+  /** DistributedVirtualSwitchProductSpec, optional */
+  productSpec?: DistributedVirtualSwitchProductSpec;
+}
+
+/**
+ * PerformDvsProductSpecOperation_Task
+ * Faults: TaskInProgress, InvalidState, DvsFault, RuntimeFault.
+ */
+export async function PerformDvsProductSpecOperation_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"DistributedVirtualSwitch" | "VmwareDistributedVirtualSwitch">,
+  args: PerformDvsProductSpecOperation_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "PerformDvsProductSpecOperation_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "operation", StringCodec, args.operation, "r");
+      writeField(w, "productSpec", DistributedVirtualSwitchProductSpecCodec, args.productSpec, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link PostEvent }. */
+export interface PostEventArgs {
+  /** Event, required */
+  eventToPost: Event;
+  /** TaskInfo, optional */
+  taskInfo?: TaskInfo;
+}
+
+/**
+ * PostEvent
+ * _this is ServiceContent.eventManager, or `options.target` when given.
+ * Faults: InvalidEvent, RuntimeFault.
+ */
+export async function PostEvent(
+  client: VimInvoker,
+  args: PostEventArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "PostEvent",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "eventManager", "PostEvent"),
+        "r",
+      );
+      writeField(w, "eventToPost", EventCodec, args.eventToPost, "r");
+      writeField(w, "taskInfo", TaskInfoCodec, args.taskInfo, "o");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link PowerDownHostToStandBy_Task }. */
+export interface PowerDownHostToStandBy_TaskArgs {
+  /** Int, required */
+  timeoutSec: number;
+  /** Boolean, optional */
+  evacuatePoweredOffVms?: boolean;
+}
+
+/**
+ * PowerDownHostToStandBy_Task
+ * Faults: HostPowerOpFailed, InvalidState, NotSupported, Timedout, RequestCanceled, RuntimeFault.
+ */
+export async function PowerDownHostToStandBy_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostSystem">,
+  args: PowerDownHostToStandBy_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "PowerDownHostToStandBy_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "timeoutSec", IntCodec, args.timeoutSec, "r");
+      writeField(w, "evacuatePoweredOffVms", BooleanCodec, args.evacuatePoweredOffVms, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link PowerOffVApp_Task }. */
+export interface PowerOffVApp_TaskArgs {
+  /** Boolean, required */
+  force: boolean;
+}
+
+/**
+ * PowerOffVApp_Task
+ * Faults: TaskInProgress, InvalidState, VAppConfigFault, RuntimeFault.
+ */
+export async function PowerOffVApp_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualApp">,
+  args: PowerOffVApp_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "PowerOffVApp_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "force", BooleanCodec, args.force, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
 /**
  * PowerOffVM_Task
- * Faults: TaskInProgress, InvalidState.
+ * Faults: TaskInProgress, InvalidState, RuntimeFault.
  */
 export async function PowerOffVM_Task(
   client: VimInvoker,
@@ -980,15 +10103,66 @@ export async function PowerOffVM_Task(
   return result as ManagedObjectReference<"Task">;
 }
 
+/** Parameters of {@link PowerOnMultiVM_Task }. */
+export interface PowerOnMultiVM_TaskArgs {
+  /** ManagedObjectReference to VirtualMachine, required list */
+  vm: ManagedObjectReference<"VirtualMachine">[];
+  /** OptionValue, optional list */
+  option?: OptionValue[];
+}
+
+/**
+ * PowerOnMultiVM_Task
+ * Faults: RuntimeFault.
+ */
+export async function PowerOnMultiVM_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Datacenter">,
+  args: PowerOnMultiVM_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "PowerOnMultiVM_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vm", MorefCodec, args.vm, "rl");
+      writeField(w, "option", OptionValueCodec, args.option, "ol");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/**
+ * PowerOnVApp_Task
+ * Faults: TaskInProgress, InvalidState, InsufficientResourcesFault, VmConfigFault, VAppConfigFault, FileFault, RuntimeFault.
+ */
+export async function PowerOnVApp_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualApp">,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "PowerOnVApp_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
 /** Parameters of {@link PowerOnVM_Task }. */
 export interface PowerOnVM_TaskArgs {
-  /** ManagedObjectReference, optional */
-  host?: ManagedObjectReference;
+  /** ManagedObjectReference to HostSystem, optional */
+  host?: ManagedObjectReference<"HostSystem">;
 }
 
 /**
  * PowerOnVM_Task
- * Faults: TaskInProgress, InvalidState, InsufficientResourcesFault, VmConfigFault, FileFault.
+ * Faults: TaskInProgress, InvalidState, InsufficientResourcesFault, VmConfigFault, FileFault, RuntimeFault.
  */
 export async function PowerOnVM_Task(
   client: VimInvoker,
@@ -1008,6 +10182,201 @@ export async function PowerOnVM_Task(
   return result as ManagedObjectReference<"Task">;
 }
 
+/** Parameters of {@link PowerUpHostFromStandBy_Task }. */
+export interface PowerUpHostFromStandBy_TaskArgs {
+  /** Int, required */
+  timeoutSec: number;
+}
+
+/**
+ * PowerUpHostFromStandBy_Task
+ * Faults: HostPowerOpFailed, InvalidState, NotSupported, Timedout, RuntimeFault.
+ */
+export async function PowerUpHostFromStandBy_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostSystem">,
+  args: PowerUpHostFromStandBy_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "PowerUpHostFromStandBy_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "timeoutSec", IntCodec, args.timeoutSec, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link PromoteDisks_Task }. */
+export interface PromoteDisks_TaskArgs {
+  /** Boolean, required */
+  unlink: boolean;
+  /** VirtualDisk, optional list */
+  disks?: VirtualDisk[];
+}
+
+/**
+ * PromoteDisks_Task
+ * Faults: InvalidState, InvalidPowerState, TaskInProgress, RuntimeFault.
+ */
+export async function PromoteDisks_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  args: PromoteDisks_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "PromoteDisks_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "unlink", BooleanCodec, args.unlink, "r");
+      writeField(w, "disks", VirtualDiskCodec, args.disks, "ol");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link QueryAnswerFileStatus }. */
+export interface QueryAnswerFileStatusArgs {
+  /** ManagedObjectReference to HostSystem, required list */
+  host: ManagedObjectReference<"HostSystem">[];
+}
+
+/**
+ * QueryAnswerFileStatus
+ * _this is ServiceContent.hostProfileManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function QueryAnswerFileStatus(
+  client: VimInvoker,
+  args: QueryAnswerFileStatusArgs,
+  options?: CallOptions,
+): Promise<AnswerFileStatusResult[]> {
+  const result = await client.invoke(
+    "QueryAnswerFileStatus",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "hostProfileManager", "QueryAnswerFileStatus"),
+        "r",
+      );
+      writeField(w, "host", MorefCodec, args.host, "rl");
+    },
+    { codec: AnswerFileStatusResultCodec, occurrence: "ol" },
+    options,
+  );
+  return result as AnswerFileStatusResult[];
+}
+
+/** Parameters of {@link QueryAssignedLicenses }. */
+export interface QueryAssignedLicensesArgs {
+  /** String, optional */
+  entityId?: string;
+}
+
+/**
+ * QueryAssignedLicenses
+ * Faults: RuntimeFault.
+ */
+export async function QueryAssignedLicenses(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"LicenseAssignmentManager">,
+  args: QueryAssignedLicensesArgs = {},
+  options?: CallOptions,
+): Promise<LicenseAssignmentManagerLicenseAssignment[]> {
+  const result = await client.invoke(
+    "QueryAssignedLicenses",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "entityId", StringCodec, args.entityId, "o");
+    },
+    { codec: LicenseAssignmentManagerLicenseAssignmentCodec, occurrence: "rl" },
+    options,
+  );
+  return result as LicenseAssignmentManagerLicenseAssignment[];
+}
+
+/** Parameters of {@link QueryAvailableDisksForVmfs }. */
+export interface QueryAvailableDisksForVmfsArgs {
+  /** ManagedObjectReference to Datastore, optional */
+  datastore?: ManagedObjectReference<"Datastore">;
+}
+
+/**
+ * QueryAvailableDisksForVmfs
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function QueryAvailableDisksForVmfs(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostDatastoreSystem">,
+  args: QueryAvailableDisksForVmfsArgs = {},
+  options?: CallOptions,
+): Promise<HostScsiDisk[]> {
+  const result = await client.invoke(
+    "QueryAvailableDisksForVmfs",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "datastore", MorefCodec, args.datastore, "o");
+    },
+    { codec: HostScsiDiskCodec, occurrence: "ol" },
+    options,
+  );
+  return result as HostScsiDisk[];
+}
+
+/**
+ * QueryAvailableDvsSpec
+ * _this is ServiceContent.dvSwitchManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function QueryAvailableDvsSpec(
+  client: VimInvoker,
+  options?: CallOptions,
+): Promise<DistributedVirtualSwitchProductSpec[]> {
+  const result = await client.invoke(
+    "QueryAvailableDvsSpec",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "dvSwitchManager", "QueryAvailableDvsSpec"),
+        "r",
+      );
+    },
+    { codec: DistributedVirtualSwitchProductSpecCodec, occurrence: "ol" },
+    options,
+  );
+  return result as DistributedVirtualSwitchProductSpec[];
+}
+
+/**
+ * QueryAvailablePartition
+ * Faults: HostConfigFault, RuntimeFault.
+ */
+export async function QueryAvailablePartition(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostDiagnosticSystem">,
+  options?: CallOptions,
+): Promise<HostDiagnosticPartition[]> {
+  const result = await client.invoke(
+    "QueryAvailablePartition",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: HostDiagnosticPartitionCodec, occurrence: "ol" },
+    options,
+  );
+  return result as HostDiagnosticPartition[];
+}
+
 /** Parameters of {@link QueryAvailablePerfMetric }. */
 export interface QueryAvailablePerfMetricArgs {
   /** ManagedObjectReference, required */
@@ -1023,6 +10392,7 @@ export interface QueryAvailablePerfMetricArgs {
 /**
  * QueryAvailablePerfMetric
  * _this is ServiceContent.perfManager, or `options.target` when given.
+ * Faults: RuntimeFault.
  */
 export async function QueryAvailablePerfMetric(
   client: VimInvoker,
@@ -1050,6 +10420,1635 @@ export async function QueryAvailablePerfMetric(
   return result as PerfMetricId[];
 }
 
+/** Parameters of {@link QueryAvailableSsds }. */
+export interface QueryAvailableSsdsArgs {
+  /** String, optional */
+  vffsPath?: string;
+}
+
+/**
+ * QueryAvailableSsds
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function QueryAvailableSsds(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: QueryAvailableSsdsArgs = {},
+  options?: CallOptions,
+): Promise<HostScsiDisk[]> {
+  const result = await client.invoke(
+    "QueryAvailableSsds",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vffsPath", StringCodec, args.vffsPath, "o");
+    },
+    { codec: HostScsiDiskCodec, occurrence: "ol" },
+    options,
+  );
+  return result as HostScsiDisk[];
+}
+
+/**
+ * QueryAvailableTimeZones
+ * Faults: RuntimeFault.
+ */
+export async function QueryAvailableTimeZones(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostDateTimeSystem">,
+  options?: CallOptions,
+): Promise<HostDateTimeSystemTimeZone[]> {
+  const result = await client.invoke(
+    "QueryAvailableTimeZones",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: HostDateTimeSystemTimeZoneCodec, occurrence: "ol" },
+    options,
+  );
+  return result as HostDateTimeSystemTimeZone[];
+}
+
+/**
+ * QueryBootDevices
+ * Faults: RuntimeFault.
+ */
+export async function QueryBootDevices(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostBootDeviceSystem">,
+  options?: CallOptions,
+): Promise<HostBootDeviceInfo | undefined> {
+  const result = await client.invoke(
+    "QueryBootDevices",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: HostBootDeviceInfoCodec, occurrence: "o" },
+    options,
+  );
+  return result as HostBootDeviceInfo | undefined;
+}
+
+/** Parameters of {@link QueryBoundVnics }. */
+export interface QueryBoundVnicsArgs {
+  /** String, required */
+  iScsiHbaName: string;
+}
+
+/**
+ * QueryBoundVnics
+ * Faults: IscsiFault, NotFound, RuntimeFault.
+ */
+export async function QueryBoundVnics(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"IscsiManager">,
+  args: QueryBoundVnicsArgs,
+  options?: CallOptions,
+): Promise<IscsiPortInfo[]> {
+  const result = await client.invoke(
+    "QueryBoundVnics",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "iScsiHbaName", StringCodec, args.iScsiHbaName, "r");
+    },
+    { codec: IscsiPortInfoCodec, occurrence: "ol" },
+    options,
+  );
+  return result as IscsiPortInfo[];
+}
+
+/** Parameters of {@link QueryCandidateNics }. */
+export interface QueryCandidateNicsArgs {
+  /** String, required */
+  iScsiHbaName: string;
+}
+
+/**
+ * QueryCandidateNics
+ * Faults: IscsiFault, NotFound, RuntimeFault.
+ */
+export async function QueryCandidateNics(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"IscsiManager">,
+  args: QueryCandidateNicsArgs,
+  options?: CallOptions,
+): Promise<IscsiPortInfo[]> {
+  const result = await client.invoke(
+    "QueryCandidateNics",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "iScsiHbaName", StringCodec, args.iScsiHbaName, "r");
+    },
+    { codec: IscsiPortInfoCodec, occurrence: "ol" },
+    options,
+  );
+  return result as IscsiPortInfo[];
+}
+
+/** Parameters of {@link QueryChangedDiskAreas }. */
+export interface QueryChangedDiskAreasArgs {
+  /** ManagedObjectReference to VirtualMachineSnapshot, optional */
+  snapshot?: ManagedObjectReference<"VirtualMachineSnapshot">;
+  /** Int, required */
+  deviceKey: number;
+  /** Long, required */
+  startOffset: bigint;
+  /** String, required */
+  changeId: string;
+}
+
+/**
+ * QueryChangedDiskAreas
+ * Faults: FileFault, NotFound, RuntimeFault.
+ */
+export async function QueryChangedDiskAreas(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  args: QueryChangedDiskAreasArgs,
+  options?: CallOptions,
+): Promise<DiskChangeInfo> {
+  const result = await client.invoke(
+    "QueryChangedDiskAreas",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "snapshot", MorefCodec, args.snapshot, "o");
+      writeField(w, "deviceKey", IntCodec, args.deviceKey, "r");
+      writeField(w, "startOffset", LongCodec, args.startOffset, "r");
+      writeField(w, "changeId", StringCodec, args.changeId, "r");
+    },
+    { codec: DiskChangeInfoCodec, occurrence: "r" },
+    options,
+  );
+  return result as DiskChangeInfo;
+}
+
+/** Parameters of {@link QueryCmmds }. */
+export interface QueryCmmdsArgs {
+  /** HostVsanInternalSystemCmmdsQuery, required list */
+  queries: HostVsanInternalSystemCmmdsQuery[];
+}
+
+/**
+ * QueryCmmds
+ * Faults: RuntimeFault.
+ */
+export async function QueryCmmds(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostVsanInternalSystem">,
+  args: QueryCmmdsArgs,
+  options?: CallOptions,
+): Promise<string> {
+  const result = await client.invoke(
+    "QueryCmmds",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "queries", HostVsanInternalSystemCmmdsQueryCodec, args.queries, "rl");
+    },
+    { codec: StringCodec, occurrence: "r" },
+    options,
+  );
+  return result as string;
+}
+
+/** Parameters of {@link QueryCompatibleHostForExistingDvs }. */
+export interface QueryCompatibleHostForExistingDvsArgs {
+  /** ManagedObjectReference to ManagedEntity, required */
+  container: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >;
+  /** Boolean, required */
+  recursive: boolean;
+  /** ManagedObjectReference to DistributedVirtualSwitch, required */
+  dvs: ManagedObjectReference<"DistributedVirtualSwitch" | "VmwareDistributedVirtualSwitch">;
+}
+
+/**
+ * QueryCompatibleHostForExistingDvs
+ * _this is ServiceContent.dvSwitchManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function QueryCompatibleHostForExistingDvs(
+  client: VimInvoker,
+  args: QueryCompatibleHostForExistingDvsArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"HostSystem">[]> {
+  const result = await client.invoke(
+    "QueryCompatibleHostForExistingDvs",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ??
+          boundThis(client, "dvSwitchManager", "QueryCompatibleHostForExistingDvs"),
+        "r",
+      );
+      writeField(w, "container", MorefCodec, args.container, "r");
+      writeField(w, "recursive", BooleanCodec, args.recursive, "r");
+      writeField(w, "dvs", MorefCodec, args.dvs, "r");
+    },
+    { codec: MorefCodec, occurrence: "ol" },
+    options,
+  );
+  return result as ManagedObjectReference<"HostSystem">[];
+}
+
+/** Parameters of {@link QueryCompatibleHostForNewDvs }. */
+export interface QueryCompatibleHostForNewDvsArgs {
+  /** ManagedObjectReference to ManagedEntity, required */
+  container: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >;
+  /** Boolean, required */
+  recursive: boolean;
+  /** DistributedVirtualSwitchProductSpec, optional */
+  switchProductSpec?: DistributedVirtualSwitchProductSpec;
+}
+
+/**
+ * QueryCompatibleHostForNewDvs
+ * _this is ServiceContent.dvSwitchManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function QueryCompatibleHostForNewDvs(
+  client: VimInvoker,
+  args: QueryCompatibleHostForNewDvsArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"HostSystem">[]> {
+  const result = await client.invoke(
+    "QueryCompatibleHostForNewDvs",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "dvSwitchManager", "QueryCompatibleHostForNewDvs"),
+        "r",
+      );
+      writeField(w, "container", MorefCodec, args.container, "r");
+      writeField(w, "recursive", BooleanCodec, args.recursive, "r");
+      writeField(
+        w,
+        "switchProductSpec",
+        DistributedVirtualSwitchProductSpecCodec,
+        args.switchProductSpec,
+        "o",
+      );
+    },
+    { codec: MorefCodec, occurrence: "ol" },
+    options,
+  );
+  return result as ManagedObjectReference<"HostSystem">[];
+}
+
+/** Parameters of {@link QueryComplianceStatus }. */
+export interface QueryComplianceStatusArgs {
+  /** ManagedObjectReference to Profile, optional list */
+  profile?: ManagedObjectReference<"Profile" | "ClusterProfile" | "HostProfile">[];
+  /** ManagedObjectReference to ManagedEntity, optional list */
+  entity?: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >[];
+}
+
+/**
+ * QueryComplianceStatus
+ * _this is ServiceContent.complianceManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function QueryComplianceStatus(
+  client: VimInvoker,
+  args: QueryComplianceStatusArgs = {},
+  options?: CallOptions,
+): Promise<ComplianceResult[]> {
+  const result = await client.invoke(
+    "QueryComplianceStatus",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "complianceManager", "QueryComplianceStatus"),
+        "r",
+      );
+      writeField(w, "profile", MorefCodec, args.profile, "ol");
+      writeField(w, "entity", MorefCodec, args.entity, "ol");
+    },
+    { codec: ComplianceResultCodec, occurrence: "ol" },
+    options,
+  );
+  return result as ComplianceResult[];
+}
+
+/** Parameters of {@link QueryConfigOption }. */
+export interface QueryConfigOptionArgs {
+  /** String, optional */
+  key?: string;
+  /** ManagedObjectReference to HostSystem, optional */
+  host?: ManagedObjectReference<"HostSystem">;
+}
+
+/**
+ * QueryConfigOption
+ * Faults: RuntimeFault.
+ */
+export async function QueryConfigOption(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"EnvironmentBrowser">,
+  args: QueryConfigOptionArgs = {},
+  options?: CallOptions,
+): Promise<VirtualMachineConfigOption | undefined> {
+  const result = await client.invoke(
+    "QueryConfigOption",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "key", StringCodec, args.key, "o");
+      writeField(w, "host", MorefCodec, args.host, "o");
+    },
+    { codec: VirtualMachineConfigOptionCodec, occurrence: "o" },
+    options,
+  );
+  return result as VirtualMachineConfigOption | undefined;
+}
+
+/**
+ * QueryConfigOptionDescriptor
+ * Faults: RuntimeFault.
+ */
+export async function QueryConfigOptionDescriptor(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"EnvironmentBrowser">,
+  options?: CallOptions,
+): Promise<VirtualMachineConfigOptionDescriptor[]> {
+  const result = await client.invoke(
+    "QueryConfigOptionDescriptor",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: VirtualMachineConfigOptionDescriptorCodec, occurrence: "ol" },
+    options,
+  );
+  return result as VirtualMachineConfigOptionDescriptor[];
+}
+
+/** Parameters of {@link QueryConfigTarget }. */
+export interface QueryConfigTargetArgs {
+  /** ManagedObjectReference to HostSystem, optional */
+  host?: ManagedObjectReference<"HostSystem">;
+}
+
+/**
+ * QueryConfigTarget
+ * Faults: RuntimeFault.
+ */
+export async function QueryConfigTarget(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"EnvironmentBrowser">,
+  args: QueryConfigTargetArgs = {},
+  options?: CallOptions,
+): Promise<ConfigTarget | undefined> {
+  const result = await client.invoke(
+    "QueryConfigTarget",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "host", MorefCodec, args.host, "o");
+    },
+    { codec: ConfigTargetCodec, occurrence: "o" },
+    options,
+  );
+  return result as ConfigTarget | undefined;
+}
+
+/** Parameters of {@link QueryConfiguredModuleOptionString }. */
+export interface QueryConfiguredModuleOptionStringArgs {
+  /** String, required */
+  name: string;
+}
+
+/**
+ * QueryConfiguredModuleOptionString
+ * Faults: NotFound, RuntimeFault.
+ */
+export async function QueryConfiguredModuleOptionString(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostKernelModuleSystem">,
+  args: QueryConfiguredModuleOptionStringArgs,
+  options?: CallOptions,
+): Promise<string> {
+  const result = await client.invoke(
+    "QueryConfiguredModuleOptionString",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "name", StringCodec, args.name, "r");
+    },
+    { codec: StringCodec, occurrence: "r" },
+    options,
+  );
+  return result as string;
+}
+
+/** Parameters of {@link QueryConnectionInfo }. */
+export interface QueryConnectionInfoArgs {
+  /** String, required */
+  hostname: string;
+  /** Int, required */
+  port: number;
+  /** String, required */
+  username: string;
+  /** String, required */
+  password: string;
+  /** String, optional */
+  sslThumbprint?: string;
+}
+
+/**
+ * QueryConnectionInfo
+ * Faults: InvalidLogin, HostConnectFault, RuntimeFault.
+ */
+export async function QueryConnectionInfo(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Datacenter">,
+  args: QueryConnectionInfoArgs,
+  options?: CallOptions,
+): Promise<HostConnectInfo> {
+  const result = await client.invoke(
+    "QueryConnectionInfo",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "hostname", StringCodec, args.hostname, "r");
+      writeField(w, "port", IntCodec, args.port, "r");
+      writeField(w, "username", StringCodec, args.username, "r");
+      writeField(w, "password", StringCodec, args.password, "r");
+      writeField(w, "sslThumbprint", StringCodec, args.sslThumbprint, "o");
+    },
+    { codec: HostConnectInfoCodec, occurrence: "r" },
+    options,
+  );
+  return result as HostConnectInfo;
+}
+
+/** Parameters of {@link QueryDatastorePerformanceSummary }. */
+export interface QueryDatastorePerformanceSummaryArgs {
+  /** ManagedObjectReference to Datastore, required */
+  datastore: ManagedObjectReference<"Datastore">;
+}
+
+/**
+ * QueryDatastorePerformanceSummary
+ * _this is ServiceContent.storageResourceManager, or `options.target` when given.
+ * Faults: NotFound, RuntimeFault.
+ */
+export async function QueryDatastorePerformanceSummary(
+  client: VimInvoker,
+  args: QueryDatastorePerformanceSummaryArgs,
+  options?: CallOptions,
+): Promise<StoragePerformanceSummary[]> {
+  const result = await client.invoke(
+    "QueryDatastorePerformanceSummary",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ??
+          boundThis(client, "storageResourceManager", "QueryDatastorePerformanceSummary"),
+        "r",
+      );
+      writeField(w, "datastore", MorefCodec, args.datastore, "r");
+    },
+    { codec: StoragePerformanceSummaryCodec, occurrence: "ol" },
+    options,
+  );
+  return result as StoragePerformanceSummary[];
+}
+
+/**
+ * QueryDateTime
+ * Faults: RuntimeFault.
+ */
+export async function QueryDateTime(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostDateTimeSystem">,
+  options?: CallOptions,
+): Promise<Date> {
+  const result = await client.invoke(
+    "QueryDateTime",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: DateTimeCodec, occurrence: "r" },
+    options,
+  );
+  return result as Date;
+}
+
+/** Parameters of {@link QueryDescriptions }. */
+export interface QueryDescriptionsArgs {
+  /** ManagedObjectReference to HostSystem, optional */
+  host?: ManagedObjectReference<"HostSystem">;
+}
+
+/**
+ * QueryDescriptions
+ * _this is ServiceContent.diagnosticManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function QueryDescriptions(
+  client: VimInvoker,
+  args: QueryDescriptionsArgs = {},
+  options?: CallOptions,
+): Promise<DiagnosticManagerLogDescriptor[]> {
+  const result = await client.invoke(
+    "QueryDescriptions",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "diagnosticManager", "QueryDescriptions"),
+        "r",
+      );
+      writeField(w, "host", MorefCodec, args.host, "o");
+    },
+    { codec: DiagnosticManagerLogDescriptorCodec, occurrence: "ol" },
+    options,
+  );
+  return result as DiagnosticManagerLogDescriptor[];
+}
+
+/** Parameters of {@link QueryDisksForVsan }. */
+export interface QueryDisksForVsanArgs {
+  /** String, optional list */
+  canonicalName?: string[];
+}
+
+/**
+ * QueryDisksForVsan
+ * Faults: RuntimeFault.
+ */
+export async function QueryDisksForVsan(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostVsanSystem">,
+  args: QueryDisksForVsanArgs = {},
+  options?: CallOptions,
+): Promise<VsanHostDiskResult[]> {
+  const result = await client.invoke(
+    "QueryDisksForVsan",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "canonicalName", StringCodec, args.canonicalName, "ol");
+    },
+    { codec: VsanHostDiskResultCodec, occurrence: "ol" },
+    options,
+  );
+  return result as VsanHostDiskResult[];
+}
+
+/** Parameters of {@link QueryDvsByUuid }. */
+export interface QueryDvsByUuidArgs {
+  /** String, required */
+  uuid: string;
+}
+
+/**
+ * QueryDvsByUuid
+ * _this is ServiceContent.dvSwitchManager, or `options.target` when given.
+ * Faults: NotFound, RuntimeFault.
+ */
+export async function QueryDvsByUuid(
+  client: VimInvoker,
+  args: QueryDvsByUuidArgs,
+  options?: CallOptions,
+): Promise<
+  ManagedObjectReference<"DistributedVirtualSwitch" | "VmwareDistributedVirtualSwitch"> | undefined
+> {
+  const result = await client.invoke(
+    "QueryDvsByUuid",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "dvSwitchManager", "QueryDvsByUuid"),
+        "r",
+      );
+      writeField(w, "uuid", StringCodec, args.uuid, "r");
+    },
+    { codec: MorefCodec, occurrence: "o" },
+    options,
+  );
+  return result as
+    | ManagedObjectReference<"DistributedVirtualSwitch" | "VmwareDistributedVirtualSwitch">
+    | undefined;
+}
+
+/** Parameters of {@link QueryDvsCheckCompatibility }. */
+export interface QueryDvsCheckCompatibilityArgs {
+  /** DistributedVirtualSwitchManagerHostContainer, required */
+  hostContainer: DistributedVirtualSwitchManagerHostContainer;
+  /** DistributedVirtualSwitchManagerDvsProductSpec, optional */
+  dvsProductSpec?: DistributedVirtualSwitchManagerDvsProductSpec;
+  /** DistributedVirtualSwitchManagerHostDvsFilterSpec, optional list */
+  hostFilterSpec?: DistributedVirtualSwitchManagerHostDvsFilterSpec[];
+}
+
+/**
+ * QueryDvsCheckCompatibility
+ * _this is ServiceContent.dvSwitchManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function QueryDvsCheckCompatibility(
+  client: VimInvoker,
+  args: QueryDvsCheckCompatibilityArgs,
+  options?: CallOptions,
+): Promise<DistributedVirtualSwitchManagerCompatibilityResult[]> {
+  const result = await client.invoke(
+    "QueryDvsCheckCompatibility",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "dvSwitchManager", "QueryDvsCheckCompatibility"),
+        "r",
+      );
+      writeField(
+        w,
+        "hostContainer",
+        DistributedVirtualSwitchManagerHostContainerCodec,
+        args.hostContainer,
+        "r",
+      );
+      writeField(
+        w,
+        "dvsProductSpec",
+        DistributedVirtualSwitchManagerDvsProductSpecCodec,
+        args.dvsProductSpec,
+        "o",
+      );
+      writeField(
+        w,
+        "hostFilterSpec",
+        DistributedVirtualSwitchManagerHostDvsFilterSpecCodec,
+        args.hostFilterSpec,
+        "ol",
+      );
+    },
+    { codec: DistributedVirtualSwitchManagerCompatibilityResultCodec, occurrence: "ol" },
+    options,
+  );
+  return result as DistributedVirtualSwitchManagerCompatibilityResult[];
+}
+
+/** Parameters of {@link QueryDvsCompatibleHostSpec }. */
+export interface QueryDvsCompatibleHostSpecArgs {
+  /** DistributedVirtualSwitchProductSpec, optional */
+  switchProductSpec?: DistributedVirtualSwitchProductSpec;
+}
+
+/**
+ * QueryDvsCompatibleHostSpec
+ * _this is ServiceContent.dvSwitchManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function QueryDvsCompatibleHostSpec(
+  client: VimInvoker,
+  args: QueryDvsCompatibleHostSpecArgs = {},
+  options?: CallOptions,
+): Promise<DistributedVirtualSwitchHostProductSpec[]> {
+  const result = await client.invoke(
+    "QueryDvsCompatibleHostSpec",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "dvSwitchManager", "QueryDvsCompatibleHostSpec"),
+        "r",
+      );
+      writeField(
+        w,
+        "switchProductSpec",
+        DistributedVirtualSwitchProductSpecCodec,
+        args.switchProductSpec,
+        "o",
+      );
+    },
+    { codec: DistributedVirtualSwitchHostProductSpecCodec, occurrence: "ol" },
+    options,
+  );
+  return result as DistributedVirtualSwitchHostProductSpec[];
+}
+
+/** Parameters of {@link QueryDvsConfigTarget }. */
+export interface QueryDvsConfigTargetArgs {
+  /** ManagedObjectReference to HostSystem, optional */
+  host?: ManagedObjectReference<"HostSystem">;
+  /** ManagedObjectReference to DistributedVirtualSwitch, optional */
+  dvs?: ManagedObjectReference<"DistributedVirtualSwitch" | "VmwareDistributedVirtualSwitch">;
+}
+
+/**
+ * QueryDvsConfigTarget
+ * _this is ServiceContent.dvSwitchManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function QueryDvsConfigTarget(
+  client: VimInvoker,
+  args: QueryDvsConfigTargetArgs = {},
+  options?: CallOptions,
+): Promise<DVSManagerDvsConfigTarget> {
+  const result = await client.invoke(
+    "QueryDvsConfigTarget",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "dvSwitchManager", "QueryDvsConfigTarget"),
+        "r",
+      );
+      writeField(w, "host", MorefCodec, args.host, "o");
+      writeField(w, "dvs", MorefCodec, args.dvs, "o");
+    },
+    { codec: DVSManagerDvsConfigTargetCodec, occurrence: "r" },
+    options,
+  );
+  return result as DVSManagerDvsConfigTarget;
+}
+
+/** Parameters of {@link QueryDvsFeatureCapability }. */
+export interface QueryDvsFeatureCapabilityArgs {
+  /** DistributedVirtualSwitchProductSpec, optional */
+  switchProductSpec?: DistributedVirtualSwitchProductSpec;
+}
+
+/**
+ * QueryDvsFeatureCapability
+ * _this is ServiceContent.dvSwitchManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function QueryDvsFeatureCapability(
+  client: VimInvoker,
+  args: QueryDvsFeatureCapabilityArgs = {},
+  options?: CallOptions,
+): Promise<DVSFeatureCapability | undefined> {
+  const result = await client.invoke(
+    "QueryDvsFeatureCapability",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "dvSwitchManager", "QueryDvsFeatureCapability"),
+        "r",
+      );
+      writeField(
+        w,
+        "switchProductSpec",
+        DistributedVirtualSwitchProductSpecCodec,
+        args.switchProductSpec,
+        "o",
+      );
+    },
+    { codec: DVSFeatureCapabilityCodec, occurrence: "o" },
+    options,
+  );
+  return result as DVSFeatureCapability | undefined;
+}
+
+/** Parameters of {@link QueryEvents }. */
+export interface QueryEventsArgs {
+  /** EventFilterSpec, required */
+  filter: EventFilterSpec;
+}
+
+/**
+ * QueryEvents
+ * _this is ServiceContent.eventManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function QueryEvents(
+  client: VimInvoker,
+  args: QueryEventsArgs,
+  options?: CallOptions,
+): Promise<Event[]> {
+  const result = await client.invoke(
+    "QueryEvents",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "eventManager", "QueryEvents"),
+        "r",
+      );
+      writeField(w, "filter", EventFilterSpecCodec, args.filter, "r");
+    },
+    { codec: EventCodec, occurrence: "ol" },
+    options,
+  );
+  return result as Event[];
+}
+
+/** Parameters of {@link QueryExpressionMetadata }. */
+export interface QueryExpressionMetadataArgs {
+  /** String, optional list */
+  expressionName?: string[];
+  /** ManagedObjectReference to Profile, optional */
+  profile?: ManagedObjectReference<"Profile" | "ClusterProfile" | "HostProfile">;
+}
+
+/**
+ * QueryExpressionMetadata
+ * _this is ServiceContent.complianceManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function QueryExpressionMetadata(
+  client: VimInvoker,
+  args: QueryExpressionMetadataArgs = {},
+  options?: CallOptions,
+): Promise<ProfileExpressionMetadata[]> {
+  const result = await client.invoke(
+    "QueryExpressionMetadata",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "complianceManager", "QueryExpressionMetadata"),
+        "r",
+      );
+      writeField(w, "expressionName", StringCodec, args.expressionName, "ol");
+      writeField(w, "profile", MorefCodec, args.profile, "o");
+    },
+    { codec: ProfileExpressionMetadataCodec, occurrence: "ol" },
+    options,
+  );
+  return result as ProfileExpressionMetadata[];
+}
+
+/** Parameters of {@link QueryExtensionIpAllocationUsage }. */
+export interface QueryExtensionIpAllocationUsageArgs {
+  /** String, optional list */
+  extensionKeys?: string[];
+}
+
+/**
+ * QueryExtensionIpAllocationUsage
+ * _this is ServiceContent.extensionManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function QueryExtensionIpAllocationUsage(
+  client: VimInvoker,
+  args: QueryExtensionIpAllocationUsageArgs = {},
+  options?: CallOptions,
+): Promise<ExtensionManagerIpAllocationUsage[]> {
+  const result = await client.invoke(
+    "QueryExtensionIpAllocationUsage",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "extensionManager", "QueryExtensionIpAllocationUsage"),
+        "r",
+      );
+      writeField(w, "extensionKeys", StringCodec, args.extensionKeys, "ol");
+    },
+    { codec: ExtensionManagerIpAllocationUsageCodec, occurrence: "ol" },
+    options,
+  );
+  return result as ExtensionManagerIpAllocationUsage[];
+}
+
+/**
+ * QueryFaultToleranceCompatibility
+ * Faults: InvalidState, VmConfigFault, RuntimeFault.
+ */
+export async function QueryFaultToleranceCompatibility(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  options?: CallOptions,
+): Promise<LocalizedMethodFault[]> {
+  const result = await client.invoke(
+    "QueryFaultToleranceCompatibility",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: LocalizedMethodFaultCodec, occurrence: "ol" },
+    options,
+  );
+  return result as LocalizedMethodFault[];
+}
+
+/**
+ * QueryFirmwareConfigUploadURL
+ * Faults: RuntimeFault.
+ */
+export async function QueryFirmwareConfigUploadURL(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostFirmwareSystem">,
+  options?: CallOptions,
+): Promise<string> {
+  const result = await client.invoke(
+    "QueryFirmwareConfigUploadURL",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: StringCodec, occurrence: "r" },
+    options,
+  );
+  return result as string;
+}
+
+/**
+ * QueryHostConnectionInfo
+ * Faults: RuntimeFault.
+ */
+export async function QueryHostConnectionInfo(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostSystem">,
+  options?: CallOptions,
+): Promise<HostConnectInfo> {
+  const result = await client.invoke(
+    "QueryHostConnectionInfo",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: HostConnectInfoCodec, occurrence: "r" },
+    options,
+  );
+  return result as HostConnectInfo;
+}
+
+/** Parameters of {@link QueryHostPatch_Task }. */
+export interface QueryHostPatch_TaskArgs {
+  /** HostPatchManagerPatchManagerOperationSpec, optional */
+  spec?: HostPatchManagerPatchManagerOperationSpec;
+}
+
+/**
+ * QueryHostPatch_Task
+ * Faults: RequestCanceled, InvalidState, TaskInProgress, PlatformConfigFault, RuntimeFault.
+ */
+export async function QueryHostPatch_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostPatchManager">,
+  args: QueryHostPatch_TaskArgs = {},
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "QueryHostPatch_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "spec", HostPatchManagerPatchManagerOperationSpecCodec, args.spec, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link QueryHostProfileMetadata }. */
+export interface QueryHostProfileMetadataArgs {
+  /** String, optional list */
+  profileName?: string[];
+  /** ManagedObjectReference to Profile, optional */
+  profile?: ManagedObjectReference<"Profile" | "ClusterProfile" | "HostProfile">;
+}
+
+/**
+ * QueryHostProfileMetadata
+ * _this is ServiceContent.hostProfileManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function QueryHostProfileMetadata(
+  client: VimInvoker,
+  args: QueryHostProfileMetadataArgs = {},
+  options?: CallOptions,
+): Promise<ProfileMetadata[]> {
+  const result = await client.invoke(
+    "QueryHostProfileMetadata",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "hostProfileManager", "QueryHostProfileMetadata"),
+        "r",
+      );
+      writeField(w, "profileName", StringCodec, args.profileName, "ol");
+      writeField(w, "profile", MorefCodec, args.profile, "o");
+    },
+    { codec: ProfileMetadataCodec, occurrence: "ol" },
+    options,
+  );
+  return result as ProfileMetadata[];
+}
+
+/**
+ * QueryHostStatus
+ * Faults: RuntimeFault.
+ */
+export async function QueryHostStatus(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostVsanSystem">,
+  options?: CallOptions,
+): Promise<VsanHostClusterStatus> {
+  const result = await client.invoke(
+    "QueryHostStatus",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: VsanHostClusterStatusCodec, occurrence: "r" },
+    options,
+  );
+  return result as VsanHostClusterStatus;
+}
+
+/** Parameters of {@link QueryIORMConfigOption }. */
+export interface QueryIORMConfigOptionArgs {
+  /** ManagedObjectReference to HostSystem, required */
+  host: ManagedObjectReference<"HostSystem">;
+}
+
+/**
+ * QueryIORMConfigOption
+ * _this is ServiceContent.storageResourceManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function QueryIORMConfigOption(
+  client: VimInvoker,
+  args: QueryIORMConfigOptionArgs,
+  options?: CallOptions,
+): Promise<StorageIORMConfigOption> {
+  const result = await client.invoke(
+    "QueryIORMConfigOption",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "storageResourceManager", "QueryIORMConfigOption"),
+        "r",
+      );
+      writeField(w, "host", MorefCodec, args.host, "r");
+    },
+    { codec: StorageIORMConfigOptionCodec, occurrence: "r" },
+    options,
+  );
+  return result as StorageIORMConfigOption;
+}
+
+/** Parameters of {@link QueryIPAllocations }. */
+export interface QueryIPAllocationsArgs {
+  /** ManagedObjectReference to Datacenter, required */
+  dc: ManagedObjectReference<"Datacenter">;
+  /** Int, required */
+  poolId: number;
+  /** String, required */
+  extensionKey: string;
+}
+
+/**
+ * QueryIPAllocations
+ * _this is ServiceContent.ipPoolManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function QueryIPAllocations(
+  client: VimInvoker,
+  args: QueryIPAllocationsArgs,
+  options?: CallOptions,
+): Promise<IpPoolManagerIpAllocation[]> {
+  const result = await client.invoke(
+    "QueryIPAllocations",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "ipPoolManager", "QueryIPAllocations"),
+        "r",
+      );
+      writeField(w, "dc", MorefCodec, args.dc, "r");
+      writeField(w, "poolId", IntCodec, args.poolId, "r");
+      writeField(w, "extensionKey", StringCodec, args.extensionKey, "r");
+    },
+    { codec: IpPoolManagerIpAllocationCodec, occurrence: "rl" },
+    options,
+  );
+  return result as IpPoolManagerIpAllocation[];
+}
+
+/** Parameters of {@link QueryIpPools }. */
+export interface QueryIpPoolsArgs {
+  /** ManagedObjectReference to Datacenter, required */
+  dc: ManagedObjectReference<"Datacenter">;
+}
+
+/**
+ * QueryIpPools
+ * _this is ServiceContent.ipPoolManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function QueryIpPools(
+  client: VimInvoker,
+  args: QueryIpPoolsArgs,
+  options?: CallOptions,
+): Promise<IpPool[]> {
+  const result = await client.invoke(
+    "QueryIpPools",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "ipPoolManager", "QueryIpPools"),
+        "r",
+      );
+      writeField(w, "dc", MorefCodec, args.dc, "r");
+    },
+    { codec: IpPoolCodec, occurrence: "ol" },
+    options,
+  );
+  return result as IpPool[];
+}
+
+/** Parameters of {@link QueryLicenseSourceAvailability }. */
+export interface QueryLicenseSourceAvailabilityArgs {
+  /** ManagedObjectReference to HostSystem, optional */
+  host?: ManagedObjectReference<"HostSystem">;
+}
+
+/**
+ * QueryLicenseSourceAvailability
+ * Faults: RuntimeFault.
+ */
+export async function QueryLicenseSourceAvailability(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"LicenseManager">,
+  args: QueryLicenseSourceAvailabilityArgs = {},
+  options?: CallOptions,
+): Promise<LicenseAvailabilityInfo[]> {
+  const result = await client.invoke(
+    "QueryLicenseSourceAvailability",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "host", MorefCodec, args.host, "o");
+    },
+    { codec: LicenseAvailabilityInfoCodec, occurrence: "ol" },
+    options,
+  );
+  return result as LicenseAvailabilityInfo[];
+}
+
+/** Parameters of {@link QueryLicenseUsage }. */
+export interface QueryLicenseUsageArgs {
+  /** ManagedObjectReference to HostSystem, optional */
+  host?: ManagedObjectReference<"HostSystem">;
+}
+
+/**
+ * QueryLicenseUsage
+ * Faults: RuntimeFault.
+ */
+export async function QueryLicenseUsage(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"LicenseManager">,
+  args: QueryLicenseUsageArgs = {},
+  options?: CallOptions,
+): Promise<LicenseUsageInfo> {
+  const result = await client.invoke(
+    "QueryLicenseUsage",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "host", MorefCodec, args.host, "o");
+    },
+    { codec: LicenseUsageInfoCodec, occurrence: "r" },
+    options,
+  );
+  return result as LicenseUsageInfo;
+}
+
+/** Parameters of {@link QueryManagedBy }. */
+export interface QueryManagedByArgs {
+  /** String, required */
+  extensionKey: string;
+}
+
+/**
+ * QueryManagedBy
+ * _this is ServiceContent.extensionManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function QueryManagedBy(
+  client: VimInvoker,
+  args: QueryManagedByArgs,
+  options?: CallOptions,
+): Promise<
+  ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >[]
+> {
+  const result = await client.invoke(
+    "QueryManagedBy",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "extensionManager", "QueryManagedBy"),
+        "r",
+      );
+      writeField(w, "extensionKey", StringCodec, args.extensionKey, "r");
+    },
+    { codec: MorefCodec, occurrence: "ol" },
+    options,
+  );
+  return result as ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >[];
+}
+
+/** Parameters of {@link QueryMemoryOverhead }. */
+export interface QueryMemoryOverheadArgs {
+  /** Long, required */
+  memorySize: bigint;
+  /** Int, optional */
+  videoRamSize?: number;
+  /** Int, required */
+  numVcpus: number;
+}
+
+/**
+ * QueryMemoryOverhead
+ * Faults: RuntimeFault.
+ */
+export async function QueryMemoryOverhead(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostSystem">,
+  args: QueryMemoryOverheadArgs,
+  options?: CallOptions,
+): Promise<bigint> {
+  const result = await client.invoke(
+    "QueryMemoryOverhead",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "memorySize", LongCodec, args.memorySize, "r");
+      writeField(w, "videoRamSize", IntCodec, args.videoRamSize, "o");
+      writeField(w, "numVcpus", IntCodec, args.numVcpus, "r");
+    },
+    { codec: LongCodec, occurrence: "r" },
+    options,
+  );
+  return result as bigint;
+}
+
+/** Parameters of {@link QueryMemoryOverheadEx }. */
+export interface QueryMemoryOverheadExArgs {
+  /** VirtualMachineConfigInfo, required */
+  vmConfigInfo: VirtualMachineConfigInfo;
+}
+
+/**
+ * QueryMemoryOverheadEx
+ * Faults: RuntimeFault.
+ */
+export async function QueryMemoryOverheadEx(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostSystem">,
+  args: QueryMemoryOverheadExArgs,
+  options?: CallOptions,
+): Promise<bigint> {
+  const result = await client.invoke(
+    "QueryMemoryOverheadEx",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vmConfigInfo", VirtualMachineConfigInfoCodec, args.vmConfigInfo, "r");
+    },
+    { codec: LongCodec, occurrence: "r" },
+    options,
+  );
+  return result as bigint;
+}
+
+/** Parameters of {@link QueryMigrationDependencies }. */
+export interface QueryMigrationDependenciesArgs {
+  /** String, required list */
+  pnicDevice: string[];
+}
+
+/**
+ * QueryMigrationDependencies
+ * Faults: RuntimeFault.
+ */
+export async function QueryMigrationDependencies(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"IscsiManager">,
+  args: QueryMigrationDependenciesArgs,
+  options?: CallOptions,
+): Promise<IscsiMigrationDependency> {
+  const result = await client.invoke(
+    "QueryMigrationDependencies",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "pnicDevice", StringCodec, args.pnicDevice, "rl");
+    },
+    { codec: IscsiMigrationDependencyCodec, occurrence: "r" },
+    options,
+  );
+  return result as IscsiMigrationDependency;
+}
+
+/**
+ * QueryModules
+ * Faults: RuntimeFault.
+ */
+export async function QueryModules(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostKernelModuleSystem">,
+  options?: CallOptions,
+): Promise<KernelModuleInfo[]> {
+  const result = await client.invoke(
+    "QueryModules",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: KernelModuleInfoCodec, occurrence: "ol" },
+    options,
+  );
+  return result as KernelModuleInfo[];
+}
+
+/** Parameters of {@link QueryNetConfig }. */
+export interface QueryNetConfigArgs {
+  /** String, required */
+  nicType: string;
+}
+
+/**
+ * QueryNetConfig
+ * Faults: HostConfigFault, InvalidArgument, RuntimeFault.
+ */
+export async function QueryNetConfig(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostVirtualNicManager">,
+  args: QueryNetConfigArgs,
+  options?: CallOptions,
+): Promise<VirtualNicManagerNetConfig | undefined> {
+  const result = await client.invoke(
+    "QueryNetConfig",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "nicType", StringCodec, args.nicType, "r");
+    },
+    { codec: VirtualNicManagerNetConfigCodec, occurrence: "o" },
+    options,
+  );
+  return result as VirtualNicManagerNetConfig | undefined;
+}
+
+/** Parameters of {@link QueryNetworkHint }. */
+export interface QueryNetworkHintArgs {
+  /** String, optional list */
+  device?: string[];
+}
+
+/**
+ * QueryNetworkHint
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function QueryNetworkHint(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostNetworkSystem">,
+  args: QueryNetworkHintArgs = {},
+  options?: CallOptions,
+): Promise<PhysicalNicHintInfo[]> {
+  const result = await client.invoke(
+    "QueryNetworkHint",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "device", StringCodec, args.device, "ol");
+    },
+    { codec: PhysicalNicHintInfoCodec, occurrence: "ol" },
+    options,
+  );
+  return result as PhysicalNicHintInfo[];
+}
+
+/** Parameters of {@link QueryObjectsOnPhysicalVsanDisk }. */
+export interface QueryObjectsOnPhysicalVsanDiskArgs {
+  /** String, required list */
+  disks: string[];
+}
+
+/**
+ * QueryObjectsOnPhysicalVsanDisk
+ * Faults: RuntimeFault.
+ */
+export async function QueryObjectsOnPhysicalVsanDisk(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostVsanInternalSystem">,
+  args: QueryObjectsOnPhysicalVsanDiskArgs,
+  options?: CallOptions,
+): Promise<string> {
+  const result = await client.invoke(
+    "QueryObjectsOnPhysicalVsanDisk",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "disks", StringCodec, args.disks, "rl");
+    },
+    { codec: StringCodec, occurrence: "r" },
+    options,
+  );
+  return result as string;
+}
+
+/** Parameters of {@link QueryOptions }. */
+export interface QueryOptionsArgs {
+  /** String, optional */
+  name?: string;
+}
+
+/**
+ * QueryOptions
+ * Faults: InvalidName, RuntimeFault.
+ */
+export async function QueryOptions(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"OptionManager">,
+  args: QueryOptionsArgs = {},
+  options?: CallOptions,
+): Promise<OptionValue[]> {
+  const result = await client.invoke(
+    "QueryOptions",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "name", StringCodec, args.name, "o");
+    },
+    { codec: OptionValueCodec, occurrence: "ol" },
+    options,
+  );
+  return result as OptionValue[];
+}
+
+/** Parameters of {@link QueryPartitionCreateDesc }. */
+export interface QueryPartitionCreateDescArgs {
+  /** String, required */
+  diskUuid: string;
+  /** String, required */
+  diagnosticType: string;
+}
+
+/**
+ * QueryPartitionCreateDesc
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function QueryPartitionCreateDesc(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostDiagnosticSystem">,
+  args: QueryPartitionCreateDescArgs,
+  options?: CallOptions,
+): Promise<HostDiagnosticPartitionCreateDescription> {
+  const result = await client.invoke(
+    "QueryPartitionCreateDesc",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "diskUuid", StringCodec, args.diskUuid, "r");
+      writeField(w, "diagnosticType", StringCodec, args.diagnosticType, "r");
+    },
+    { codec: HostDiagnosticPartitionCreateDescriptionCodec, occurrence: "r" },
+    options,
+  );
+  return result as HostDiagnosticPartitionCreateDescription;
+}
+
+/** Parameters of {@link QueryPartitionCreateOptions }. */
+export interface QueryPartitionCreateOptionsArgs {
+  /** String, required */
+  storageType: string;
+  /** String, required */
+  diagnosticType: string;
+}
+
+/**
+ * QueryPartitionCreateOptions
+ * Faults: HostConfigFault, RuntimeFault.
+ */
+export async function QueryPartitionCreateOptions(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostDiagnosticSystem">,
+  args: QueryPartitionCreateOptionsArgs,
+  options?: CallOptions,
+): Promise<HostDiagnosticPartitionCreateOption[]> {
+  const result = await client.invoke(
+    "QueryPartitionCreateOptions",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "storageType", StringCodec, args.storageType, "r");
+      writeField(w, "diagnosticType", StringCodec, args.diagnosticType, "r");
+    },
+    { codec: HostDiagnosticPartitionCreateOptionCodec, occurrence: "ol" },
+    options,
+  );
+  return result as HostDiagnosticPartitionCreateOption[];
+}
+
+/**
+ * QueryPathSelectionPolicyOptions
+ * Faults: HostConfigFault, RuntimeFault.
+ */
+export async function QueryPathSelectionPolicyOptions(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  options?: CallOptions,
+): Promise<HostPathSelectionPolicyOption[]> {
+  const result = await client.invoke(
+    "QueryPathSelectionPolicyOptions",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: HostPathSelectionPolicyOptionCodec, occurrence: "ol" },
+    options,
+  );
+  return result as HostPathSelectionPolicyOption[];
+}
+
 /** Parameters of {@link QueryPerf }. */
 export interface QueryPerfArgs {
   /** PerfQuerySpec, required list */
@@ -1059,6 +12058,7 @@ export interface QueryPerfArgs {
 /**
  * QueryPerf
  * _this is ServiceContent.perfManager, or `options.target` when given.
+ * Faults: RuntimeFault.
  */
 export async function QueryPerf(
   client: VimInvoker,
@@ -1083,6 +12083,40 @@ export async function QueryPerf(
   return result as PerfEntityMetricBase[];
 }
 
+/** Parameters of {@link QueryPerfComposite }. */
+export interface QueryPerfCompositeArgs {
+  /** PerfQuerySpec, required */
+  querySpec: PerfQuerySpec;
+}
+
+/**
+ * QueryPerfComposite
+ * _this is ServiceContent.perfManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function QueryPerfComposite(
+  client: VimInvoker,
+  args: QueryPerfCompositeArgs,
+  options?: CallOptions,
+): Promise<PerfCompositeMetric> {
+  const result = await client.invoke(
+    "QueryPerfComposite",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "perfManager", "QueryPerfComposite"),
+        "r",
+      );
+      writeField(w, "querySpec", PerfQuerySpecCodec, args.querySpec, "r");
+    },
+    { codec: PerfCompositeMetricCodec, occurrence: "r" },
+    options,
+  );
+  return result as PerfCompositeMetric;
+}
+
 /** Parameters of {@link QueryPerfCounter }. */
 export interface QueryPerfCounterArgs {
   /** Int, required list */
@@ -1092,6 +12126,7 @@ export interface QueryPerfCounterArgs {
 /**
  * QueryPerfCounter
  * _this is ServiceContent.perfManager, or `options.target` when given.
+ * Faults: RuntimeFault.
  */
 export async function QueryPerfCounter(
   client: VimInvoker,
@@ -1116,18 +12151,586 @@ export async function QueryPerfCounter(
   return result as PerfCounterInfo[];
 }
 
+/** Parameters of {@link QueryPerfCounterByLevel }. */
+export interface QueryPerfCounterByLevelArgs {
+  /** Int, required */
+  level: number;
+}
+
+/**
+ * QueryPerfCounterByLevel
+ * _this is ServiceContent.perfManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function QueryPerfCounterByLevel(
+  client: VimInvoker,
+  args: QueryPerfCounterByLevelArgs,
+  options?: CallOptions,
+): Promise<PerfCounterInfo[]> {
+  const result = await client.invoke(
+    "QueryPerfCounterByLevel",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "perfManager", "QueryPerfCounterByLevel"),
+        "r",
+      );
+      writeField(w, "level", IntCodec, args.level, "r");
+    },
+    { codec: PerfCounterInfoCodec, occurrence: "rl" },
+    options,
+  );
+  return result as PerfCounterInfo[];
+}
+
+/** Parameters of {@link QueryPerfProviderSummary }. */
+export interface QueryPerfProviderSummaryArgs {
+  /** ManagedObjectReference, required */
+  entity: ManagedObjectReference;
+}
+
+/**
+ * QueryPerfProviderSummary
+ * _this is ServiceContent.perfManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function QueryPerfProviderSummary(
+  client: VimInvoker,
+  args: QueryPerfProviderSummaryArgs,
+  options?: CallOptions,
+): Promise<PerfProviderSummary> {
+  const result = await client.invoke(
+    "QueryPerfProviderSummary",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "perfManager", "QueryPerfProviderSummary"),
+        "r",
+      );
+      writeField(w, "entity", MorefCodec, args.entity, "r");
+    },
+    { codec: PerfProviderSummaryCodec, occurrence: "r" },
+    options,
+  );
+  return result as PerfProviderSummary;
+}
+
+/** Parameters of {@link QueryPhysicalVsanDisks }. */
+export interface QueryPhysicalVsanDisksArgs {
+  /** String, optional list */
+  props?: string[];
+}
+
+/**
+ * QueryPhysicalVsanDisks
+ * Faults: RuntimeFault.
+ */
+export async function QueryPhysicalVsanDisks(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostVsanInternalSystem">,
+  args: QueryPhysicalVsanDisksArgs = {},
+  options?: CallOptions,
+): Promise<string> {
+  const result = await client.invoke(
+    "QueryPhysicalVsanDisks",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "props", StringCodec, args.props, "ol");
+    },
+    { codec: StringCodec, occurrence: "r" },
+    options,
+  );
+  return result as string;
+}
+
+/** Parameters of {@link QueryPnicStatus }. */
+export interface QueryPnicStatusArgs {
+  /** String, required */
+  pnicDevice: string;
+}
+
+/**
+ * QueryPnicStatus
+ * Faults: IscsiFault, RuntimeFault.
+ */
+export async function QueryPnicStatus(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"IscsiManager">,
+  args: QueryPnicStatusArgs,
+  options?: CallOptions,
+): Promise<IscsiStatus> {
+  const result = await client.invoke(
+    "QueryPnicStatus",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "pnicDevice", StringCodec, args.pnicDevice, "r");
+    },
+    { codec: IscsiStatusCodec, occurrence: "r" },
+    options,
+  );
+  return result as IscsiStatus;
+}
+
+/** Parameters of {@link QueryPolicyMetadata }. */
+export interface QueryPolicyMetadataArgs {
+  /** String, optional list */
+  policyName?: string[];
+  /** ManagedObjectReference to Profile, optional */
+  profile?: ManagedObjectReference<"Profile" | "ClusterProfile" | "HostProfile">;
+}
+
+/**
+ * QueryPolicyMetadata
+ * Faults: RuntimeFault.
+ */
+export async function QueryPolicyMetadata(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ProfileManager" | "ClusterProfileManager" | "HostProfileManager">,
+  args: QueryPolicyMetadataArgs = {},
+  options?: CallOptions,
+): Promise<ProfilePolicyMetadata[]> {
+  const result = await client.invoke(
+    "QueryPolicyMetadata",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "policyName", StringCodec, args.policyName, "ol");
+      writeField(w, "profile", MorefCodec, args.profile, "o");
+    },
+    { codec: ProfilePolicyMetadataCodec, occurrence: "ol" },
+    options,
+  );
+  return result as ProfilePolicyMetadata[];
+}
+
+/** Parameters of {@link QueryProfileStructure }. */
+export interface QueryProfileStructureArgs {
+  /** ManagedObjectReference to Profile, optional */
+  profile?: ManagedObjectReference<"Profile" | "ClusterProfile" | "HostProfile">;
+}
+
+/**
+ * QueryProfileStructure
+ * _this is ServiceContent.hostProfileManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function QueryProfileStructure(
+  client: VimInvoker,
+  args: QueryProfileStructureArgs = {},
+  options?: CallOptions,
+): Promise<ProfileProfileStructure> {
+  const result = await client.invoke(
+    "QueryProfileStructure",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "hostProfileManager", "QueryProfileStructure"),
+        "r",
+      );
+      writeField(w, "profile", MorefCodec, args.profile, "o");
+    },
+    { codec: ProfileProfileStructureCodec, occurrence: "r" },
+    options,
+  );
+  return result as ProfileProfileStructure;
+}
+
+/**
+ * QueryResourceConfigOption
+ * Faults: RuntimeFault.
+ */
+export async function QueryResourceConfigOption(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ResourcePool" | "VirtualApp">,
+  options?: CallOptions,
+): Promise<ResourceConfigOption> {
+  const result = await client.invoke(
+    "QueryResourceConfigOption",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: ResourceConfigOptionCodec, occurrence: "r" },
+    options,
+  );
+  return result as ResourceConfigOption;
+}
+
+/** Parameters of {@link QueryServiceList }. */
+export interface QueryServiceListArgs {
+  /** String, optional */
+  serviceName?: string;
+  /** String, optional list */
+  location?: string[];
+}
+
+/**
+ * QueryServiceList
+ * _this is ServiceContent.serviceManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function QueryServiceList(
+  client: VimInvoker,
+  args: QueryServiceListArgs = {},
+  options?: CallOptions,
+): Promise<ServiceManagerServiceInfo[]> {
+  const result = await client.invoke(
+    "QueryServiceList",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "serviceManager", "QueryServiceList"),
+        "r",
+      );
+      writeField(w, "serviceName", StringCodec, args.serviceName, "o");
+      writeField(w, "location", StringCodec, args.location, "ol");
+    },
+    { codec: ServiceManagerServiceInfoCodec, occurrence: "ol" },
+    options,
+  );
+  return result as ServiceManagerServiceInfo[];
+}
+
+/**
+ * QueryStorageArrayTypePolicyOptions
+ * Faults: HostConfigFault, RuntimeFault.
+ */
+export async function QueryStorageArrayTypePolicyOptions(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  options?: CallOptions,
+): Promise<HostStorageArrayTypePolicyOption[]> {
+  const result = await client.invoke(
+    "QueryStorageArrayTypePolicyOptions",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: HostStorageArrayTypePolicyOptionCodec, occurrence: "ol" },
+    options,
+  );
+  return result as HostStorageArrayTypePolicyOption[];
+}
+
+/** Parameters of {@link QuerySupportedFeatures }. */
+export interface QuerySupportedFeaturesArgs {
+  /** ManagedObjectReference to HostSystem, optional */
+  host?: ManagedObjectReference<"HostSystem">;
+}
+
+/**
+ * QuerySupportedFeatures
+ * Faults: RuntimeFault.
+ */
+export async function QuerySupportedFeatures(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"LicenseManager">,
+  args: QuerySupportedFeaturesArgs = {},
+  options?: CallOptions,
+): Promise<LicenseFeatureInfo[]> {
+  const result = await client.invoke(
+    "QuerySupportedFeatures",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "host", MorefCodec, args.host, "o");
+    },
+    { codec: LicenseFeatureInfoCodec, occurrence: "ol" },
+    options,
+  );
+  return result as LicenseFeatureInfo[];
+}
+
+/** Parameters of {@link QueryTargetCapabilities }. */
+export interface QueryTargetCapabilitiesArgs {
+  /** ManagedObjectReference to HostSystem, optional */
+  host?: ManagedObjectReference<"HostSystem">;
+}
+
+/**
+ * QueryTargetCapabilities
+ * Faults: RuntimeFault.
+ */
+export async function QueryTargetCapabilities(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"EnvironmentBrowser">,
+  args: QueryTargetCapabilitiesArgs = {},
+  options?: CallOptions,
+): Promise<HostCapability | undefined> {
+  const result = await client.invoke(
+    "QueryTargetCapabilities",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "host", MorefCodec, args.host, "o");
+    },
+    { codec: HostCapabilityCodec, occurrence: "o" },
+    options,
+  );
+  return result as HostCapability | undefined;
+}
+
+/**
+ * QueryTpmAttestationReport
+ * Faults: RuntimeFault.
+ */
+export async function QueryTpmAttestationReport(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostSystem">,
+  options?: CallOptions,
+): Promise<HostTpmAttestationReport | undefined> {
+  const result = await client.invoke(
+    "QueryTpmAttestationReport",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: HostTpmAttestationReportCodec, occurrence: "o" },
+    options,
+  );
+  return result as HostTpmAttestationReport | undefined;
+}
+
+/**
+ * QueryUnownedFiles
+ * Faults: RuntimeFault.
+ */
+export async function QueryUnownedFiles(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  options?: CallOptions,
+): Promise<string[]> {
+  const result = await client.invoke(
+    "QueryUnownedFiles",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: StringCodec, occurrence: "ol" },
+    options,
+  );
+  return result as string[];
+}
+
+/**
+ * QueryUnresolvedVmfsVolume
+ * Faults: RuntimeFault.
+ */
+export async function QueryUnresolvedVmfsVolume(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  options?: CallOptions,
+): Promise<HostUnresolvedVmfsVolume[]> {
+  const result = await client.invoke(
+    "QueryUnresolvedVmfsVolume",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: HostUnresolvedVmfsVolumeCodec, occurrence: "ol" },
+    options,
+  );
+  return result as HostUnresolvedVmfsVolume[];
+}
+
+/**
+ * QueryUnresolvedVmfsVolumes
+ * Faults: RuntimeFault.
+ */
+export async function QueryUnresolvedVmfsVolumes(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostDatastoreSystem">,
+  options?: CallOptions,
+): Promise<HostUnresolvedVmfsVolume[]> {
+  const result = await client.invoke(
+    "QueryUnresolvedVmfsVolumes",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: HostUnresolvedVmfsVolumeCodec, occurrence: "ol" },
+    options,
+  );
+  return result as HostUnresolvedVmfsVolume[];
+}
+
+/**
+ * QueryUsedVlanIdInDvs
+ * Faults: RuntimeFault.
+ */
+export async function QueryUsedVlanIdInDvs(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"DistributedVirtualSwitch" | "VmwareDistributedVirtualSwitch">,
+  options?: CallOptions,
+): Promise<number[]> {
+  const result = await client.invoke(
+    "QueryUsedVlanIdInDvs",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: IntCodec, occurrence: "ol" },
+    options,
+  );
+  return result as number[];
+}
+
+/** Parameters of {@link QueryVMotionCompatibility }. */
+export interface QueryVMotionCompatibilityArgs {
+  /** ManagedObjectReference to VirtualMachine, required */
+  vm: ManagedObjectReference<"VirtualMachine">;
+  /** ManagedObjectReference to HostSystem, required list */
+  host: ManagedObjectReference<"HostSystem">[];
+  /** String, optional list */
+  compatibility?: string[];
+}
+
+/**
+ * QueryVMotionCompatibility
+ * Faults: RuntimeFault.
+ */
+export async function QueryVMotionCompatibility(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ServiceInstance">,
+  args: QueryVMotionCompatibilityArgs,
+  options?: CallOptions,
+): Promise<HostVMotionCompatibility[]> {
+  const result = await client.invoke(
+    "QueryVMotionCompatibility",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vm", MorefCodec, args.vm, "r");
+      writeField(w, "host", MorefCodec, args.host, "rl");
+      writeField(w, "compatibility", StringCodec, args.compatibility, "ol");
+    },
+    { codec: HostVMotionCompatibilityCodec, occurrence: "ol" },
+    options,
+  );
+  return result as HostVMotionCompatibility[];
+}
+
+/** Parameters of {@link QueryVMotionCompatibilityEx_Task }. */
+export interface QueryVMotionCompatibilityEx_TaskArgs {
+  /** ManagedObjectReference to VirtualMachine, required list */
+  vm: ManagedObjectReference<"VirtualMachine">[];
+  /** ManagedObjectReference to HostSystem, required list */
+  host: ManagedObjectReference<"HostSystem">[];
+}
+
+/**
+ * QueryVMotionCompatibilityEx_Task
+ * _this is ServiceContent.vmProvisioningChecker, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function QueryVMotionCompatibilityEx_Task(
+  client: VimInvoker,
+  args: QueryVMotionCompatibilityEx_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "QueryVMotionCompatibilityEx_Task",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ??
+          boundThis(client, "vmProvisioningChecker", "QueryVMotionCompatibilityEx_Task"),
+        "r",
+      );
+      writeField(w, "vm", MorefCodec, args.vm, "rl");
+      writeField(w, "host", MorefCodec, args.host, "rl");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link QueryVirtualDiskFragmentation }. */
+export interface QueryVirtualDiskFragmentationArgs {
+  /** String, required */
+  name: string;
+  /** ManagedObjectReference to Datacenter, optional */
+  datacenter?: ManagedObjectReference<"Datacenter">;
+}
+
+/**
+ * QueryVirtualDiskFragmentation
+ * _this is ServiceContent.virtualDiskManager, or `options.target` when given.
+ * Faults: FileFault, InvalidDatastore, RuntimeFault.
+ */
+export async function QueryVirtualDiskFragmentation(
+  client: VimInvoker,
+  args: QueryVirtualDiskFragmentationArgs,
+  options?: CallOptions,
+): Promise<number> {
+  const result = await client.invoke(
+    "QueryVirtualDiskFragmentation",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "virtualDiskManager", "QueryVirtualDiskFragmentation"),
+        "r",
+      );
+      writeField(w, "name", StringCodec, args.name, "r");
+      writeField(w, "datacenter", MorefCodec, args.datacenter, "o");
+    },
+    { codec: IntCodec, occurrence: "r" },
+    options,
+  );
+  return result as number;
+}
+
+/** Parameters of {@link QueryVirtualDiskGeometry }. */
+export interface QueryVirtualDiskGeometryArgs {
+  /** String, required */
+  name: string;
+  /** ManagedObjectReference to Datacenter, optional */
+  datacenter?: ManagedObjectReference<"Datacenter">;
+}
+
+/**
+ * QueryVirtualDiskGeometry
+ * _this is ServiceContent.virtualDiskManager, or `options.target` when given.
+ * Faults: FileFault, InvalidDatastore, RuntimeFault.
+ */
+export async function QueryVirtualDiskGeometry(
+  client: VimInvoker,
+  args: QueryVirtualDiskGeometryArgs,
+  options?: CallOptions,
+): Promise<HostDiskDimensionsChs> {
+  const result = await client.invoke(
+    "QueryVirtualDiskGeometry",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "virtualDiskManager", "QueryVirtualDiskGeometry"),
+        "r",
+      );
+      writeField(w, "name", StringCodec, args.name, "r");
+      writeField(w, "datacenter", MorefCodec, args.datacenter, "o");
+    },
+    { codec: HostDiskDimensionsChsCodec, occurrence: "r" },
+    options,
+  );
+  return result as HostDiskDimensionsChs;
+}
+
 /** Parameters of {@link QueryVirtualDiskUuid }. */
 export interface QueryVirtualDiskUuidArgs {
   /** String, required */
   name: string;
-  /** ManagedObjectReference, optional */
-  datacenter?: ManagedObjectReference;
+  /** ManagedObjectReference to Datacenter, optional */
+  datacenter?: ManagedObjectReference<"Datacenter">;
 }
 
 /**
  * QueryVirtualDiskUuid
  * _this is ServiceContent.virtualDiskManager, or `options.target` when given.
- * Faults: FileFault, InvalidDatastore.
+ * Faults: FileFault, InvalidDatastore, RuntimeFault.
  */
 export async function QueryVirtualDiskUuid(
   client: VimInvoker,
@@ -1153,9 +12756,304 @@ export async function QueryVirtualDiskUuid(
   return result as string;
 }
 
+/** Parameters of {@link QueryVmfsDatastoreCreateOptions }. */
+export interface QueryVmfsDatastoreCreateOptionsArgs {
+  /** String, required */
+  devicePath: string;
+  /** Int, optional */
+  vmfsMajorVersion?: number;
+}
+
+/**
+ * QueryVmfsDatastoreCreateOptions
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function QueryVmfsDatastoreCreateOptions(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostDatastoreSystem">,
+  args: QueryVmfsDatastoreCreateOptionsArgs,
+  options?: CallOptions,
+): Promise<VmfsDatastoreOption[]> {
+  const result = await client.invoke(
+    "QueryVmfsDatastoreCreateOptions",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "devicePath", StringCodec, args.devicePath, "r");
+      writeField(w, "vmfsMajorVersion", IntCodec, args.vmfsMajorVersion, "o");
+    },
+    { codec: VmfsDatastoreOptionCodec, occurrence: "ol" },
+    options,
+  );
+  return result as VmfsDatastoreOption[];
+}
+
+/** Parameters of {@link QueryVmfsDatastoreExpandOptions }. */
+export interface QueryVmfsDatastoreExpandOptionsArgs {
+  /** ManagedObjectReference to Datastore, required */
+  datastore: ManagedObjectReference<"Datastore">;
+}
+
+/**
+ * QueryVmfsDatastoreExpandOptions
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function QueryVmfsDatastoreExpandOptions(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostDatastoreSystem">,
+  args: QueryVmfsDatastoreExpandOptionsArgs,
+  options?: CallOptions,
+): Promise<VmfsDatastoreOption[]> {
+  const result = await client.invoke(
+    "QueryVmfsDatastoreExpandOptions",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "datastore", MorefCodec, args.datastore, "r");
+    },
+    { codec: VmfsDatastoreOptionCodec, occurrence: "ol" },
+    options,
+  );
+  return result as VmfsDatastoreOption[];
+}
+
+/** Parameters of {@link QueryVmfsDatastoreExtendOptions }. */
+export interface QueryVmfsDatastoreExtendOptionsArgs {
+  /** ManagedObjectReference to Datastore, required */
+  datastore: ManagedObjectReference<"Datastore">;
+  /** String, required */
+  devicePath: string;
+  /** Boolean, optional */
+  suppressExpandCandidates?: boolean;
+}
+
+/**
+ * QueryVmfsDatastoreExtendOptions
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function QueryVmfsDatastoreExtendOptions(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostDatastoreSystem">,
+  args: QueryVmfsDatastoreExtendOptionsArgs,
+  options?: CallOptions,
+): Promise<VmfsDatastoreOption[]> {
+  const result = await client.invoke(
+    "QueryVmfsDatastoreExtendOptions",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "datastore", MorefCodec, args.datastore, "r");
+      writeField(w, "devicePath", StringCodec, args.devicePath, "r");
+      writeField(w, "suppressExpandCandidates", BooleanCodec, args.suppressExpandCandidates, "o");
+    },
+    { codec: VmfsDatastoreOptionCodec, occurrence: "ol" },
+    options,
+  );
+  return result as VmfsDatastoreOption[];
+}
+
+/** Parameters of {@link QueryVnicStatus }. */
+export interface QueryVnicStatusArgs {
+  /** String, required */
+  vnicDevice: string;
+}
+
+/**
+ * QueryVnicStatus
+ * Faults: IscsiFault, RuntimeFault.
+ */
+export async function QueryVnicStatus(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"IscsiManager">,
+  args: QueryVnicStatusArgs,
+  options?: CallOptions,
+): Promise<IscsiStatus> {
+  const result = await client.invoke(
+    "QueryVnicStatus",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vnicDevice", StringCodec, args.vnicDevice, "r");
+    },
+    { codec: IscsiStatusCodec, occurrence: "r" },
+    options,
+  );
+  return result as IscsiStatus;
+}
+
+/** Parameters of {@link QueryVsanObjects }. */
+export interface QueryVsanObjectsArgs {
+  /** String, optional list */
+  uuids?: string[];
+}
+
+/**
+ * QueryVsanObjects
+ * Faults: RuntimeFault.
+ */
+export async function QueryVsanObjects(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostVsanInternalSystem">,
+  args: QueryVsanObjectsArgs = {},
+  options?: CallOptions,
+): Promise<string> {
+  const result = await client.invoke(
+    "QueryVsanObjects",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "uuids", StringCodec, args.uuids, "ol");
+    },
+    { codec: StringCodec, occurrence: "r" },
+    options,
+  );
+  return result as string;
+}
+
+/** Parameters of {@link ReadEnvironmentVariableInGuest }. */
+export interface ReadEnvironmentVariableInGuestArgs {
+  /** ManagedObjectReference to VirtualMachine, required */
+  vm: ManagedObjectReference<"VirtualMachine">;
+  /** GuestAuthentication, required */
+  auth: GuestAuthentication;
+  /** String, optional list */
+  names?: string[];
+}
+
+/**
+ * ReadEnvironmentVariableInGuest
+ * Faults: GuestOperationsFault, InvalidState, TaskInProgress, RuntimeFault.
+ */
+export async function ReadEnvironmentVariableInGuest(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"GuestProcessManager">,
+  args: ReadEnvironmentVariableInGuestArgs,
+  options?: CallOptions,
+): Promise<string[]> {
+  const result = await client.invoke(
+    "ReadEnvironmentVariableInGuest",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vm", MorefCodec, args.vm, "r");
+      writeField(w, "auth", GuestAuthenticationCodec, args.auth, "r");
+      writeField(w, "names", StringCodec, args.names, "ol");
+    },
+    { codec: StringCodec, occurrence: "ol" },
+    options,
+  );
+  return result as string[];
+}
+
+/** Parameters of {@link ReadNextEvents }. */
+export interface ReadNextEventsArgs {
+  /** Int, required */
+  maxCount: number;
+}
+
+/**
+ * ReadNextEvents
+ * Faults: RuntimeFault.
+ */
+export async function ReadNextEvents(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"EventHistoryCollector">,
+  args: ReadNextEventsArgs,
+  options?: CallOptions,
+): Promise<Event[]> {
+  const result = await client.invoke(
+    "ReadNextEvents",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "maxCount", IntCodec, args.maxCount, "r");
+    },
+    { codec: EventCodec, occurrence: "ol" },
+    options,
+  );
+  return result as Event[];
+}
+
+/** Parameters of {@link ReadNextTasks }. */
+export interface ReadNextTasksArgs {
+  /** Int, required */
+  maxCount: number;
+}
+
+/**
+ * ReadNextTasks
+ * Faults: RuntimeFault.
+ */
+export async function ReadNextTasks(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"TaskHistoryCollector">,
+  args: ReadNextTasksArgs,
+  options?: CallOptions,
+): Promise<TaskInfo[]> {
+  const result = await client.invoke(
+    "ReadNextTasks",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "maxCount", IntCodec, args.maxCount, "r");
+    },
+    { codec: TaskInfoCodec, occurrence: "ol" },
+    options,
+  );
+  return result as TaskInfo[];
+}
+
+/** Parameters of {@link ReadPreviousEvents }. */
+export interface ReadPreviousEventsArgs {
+  /** Int, required */
+  maxCount: number;
+}
+
+/**
+ * ReadPreviousEvents
+ * Faults: RuntimeFault.
+ */
+export async function ReadPreviousEvents(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"EventHistoryCollector">,
+  args: ReadPreviousEventsArgs,
+  options?: CallOptions,
+): Promise<Event[]> {
+  const result = await client.invoke(
+    "ReadPreviousEvents",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "maxCount", IntCodec, args.maxCount, "r");
+    },
+    { codec: EventCodec, occurrence: "ol" },
+    options,
+  );
+  return result as Event[];
+}
+
+/** Parameters of {@link ReadPreviousTasks }. */
+export interface ReadPreviousTasksArgs {
+  /** Int, required */
+  maxCount: number;
+}
+
+/**
+ * ReadPreviousTasks
+ * Faults: RuntimeFault.
+ */
+export async function ReadPreviousTasks(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"TaskHistoryCollector">,
+  args: ReadPreviousTasksArgs,
+  options?: CallOptions,
+): Promise<TaskInfo[]> {
+  const result = await client.invoke(
+    "ReadPreviousTasks",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "maxCount", IntCodec, args.maxCount, "r");
+    },
+    { codec: TaskInfoCodec, occurrence: "ol" },
+    options,
+  );
+  return result as TaskInfo[];
+}
+
 /**
  * RebootGuest
- * Faults: ToolsUnavailable, TaskInProgress, InvalidState.
+ * Faults: ToolsUnavailable, TaskInProgress, InvalidState, RuntimeFault.
  */
 export async function RebootGuest(
   client: VimInvoker,
@@ -1173,6 +13071,99 @@ export async function RebootGuest(
   return result as void;
 }
 
+/** Parameters of {@link RebootHost_Task }. */
+export interface RebootHost_TaskArgs {
+  /** Boolean, required */
+  force: boolean;
+}
+
+/**
+ * RebootHost_Task
+ * Faults: InvalidState, RuntimeFault.
+ */
+export async function RebootHost_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostSystem">,
+  args: RebootHost_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "RebootHost_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "force", BooleanCodec, args.force, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link RecommendDatastores }. */
+export interface RecommendDatastoresArgs {
+  /** StoragePlacementSpec, required */
+  storageSpec: StoragePlacementSpec;
+}
+
+/**
+ * RecommendDatastores
+ * _this is ServiceContent.storageResourceManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function RecommendDatastores(
+  client: VimInvoker,
+  args: RecommendDatastoresArgs,
+  options?: CallOptions,
+): Promise<StoragePlacementResult> {
+  const result = await client.invoke(
+    "RecommendDatastores",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "storageResourceManager", "RecommendDatastores"),
+        "r",
+      );
+      writeField(w, "storageSpec", StoragePlacementSpecCodec, args.storageSpec, "r");
+    },
+    { codec: StoragePlacementResultCodec, occurrence: "r" },
+    options,
+  );
+  return result as StoragePlacementResult;
+}
+
+/** Parameters of {@link RecommendHostsForVm }. */
+export interface RecommendHostsForVmArgs {
+  /** ManagedObjectReference to VirtualMachine, required */
+  vm: ManagedObjectReference<"VirtualMachine">;
+  /** ManagedObjectReference to ResourcePool, optional */
+  pool?: ManagedObjectReference<"ResourcePool" | "VirtualApp">;
+}
+
+/**
+ * RecommendHostsForVm
+ * Faults: RuntimeFault.
+ */
+export async function RecommendHostsForVm(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ClusterComputeResource">,
+  args: RecommendHostsForVmArgs,
+  options?: CallOptions,
+): Promise<ClusterHostRecommendation[]> {
+  const result = await client.invoke(
+    "RecommendHostsForVm",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vm", MorefCodec, args.vm, "r");
+      writeField(w, "pool", MorefCodec, args.pool, "o");
+    },
+    { codec: ClusterHostRecommendationCodec, occurrence: "ol" },
+    options,
+  );
+  return result as ClusterHostRecommendation[];
+}
+
 /** Parameters of {@link ReconfigVM_Task }. */
 export interface ReconfigVM_TaskArgs {
   /** VirtualMachineConfigSpec, required */
@@ -1181,7 +13172,7 @@ export interface ReconfigVM_TaskArgs {
 
 /**
  * ReconfigVM_Task
- * Faults: TaskInProgress, VmConfigFault, ConcurrentAccess, FileFault, InvalidName, DuplicateName, InvalidState, InsufficientResourcesFault, InvalidDatastore.
+ * Faults: TaskInProgress, VmConfigFault, ConcurrentAccess, FileFault, InvalidName, DuplicateName, InvalidState, InsufficientResourcesFault, InvalidDatastore, RuntimeFault.
  */
 export async function ReconfigVM_Task(
   client: VimInvoker,
@@ -1201,6 +13192,34 @@ export async function ReconfigVM_Task(
   return result as ManagedObjectReference<"Task">;
 }
 
+/** Parameters of {@link ReconfigureAlarm }. */
+export interface ReconfigureAlarmArgs {
+  /** AlarmSpec, required */
+  spec: AlarmSpec;
+}
+
+/**
+ * ReconfigureAlarm
+ * Faults: InvalidName, DuplicateName, RuntimeFault.
+ */
+export async function ReconfigureAlarm(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Alarm">,
+  args: ReconfigureAlarmArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "ReconfigureAlarm",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "spec", AlarmSpecCodec, args.spec, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
 /** Parameters of {@link ReconfigureAutostart }. */
 export interface ReconfigureAutostartArgs {
   /** HostAutoStartManagerConfig, required */
@@ -1209,6 +13228,7 @@ export interface ReconfigureAutostartArgs {
 
 /**
  * ReconfigureAutostart
+ * Faults: RuntimeFault.
  */
 export async function ReconfigureAutostart(
   client: VimInvoker,
@@ -1228,9 +13248,459 @@ export async function ReconfigureAutostart(
   return result as void;
 }
 
+/** Parameters of {@link ReconfigureCluster_Task }. */
+export interface ReconfigureCluster_TaskArgs {
+  /** ClusterConfigSpec, required */
+  spec: ClusterConfigSpec;
+  /** Boolean, required */
+  modify: boolean;
+}
+
+/**
+ * ReconfigureCluster_Task
+ * Faults: RuntimeFault.
+ */
+export async function ReconfigureCluster_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ClusterComputeResource">,
+  args: ReconfigureCluster_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "ReconfigureCluster_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "spec", ClusterConfigSpecCodec, args.spec, "r");
+      writeField(w, "modify", BooleanCodec, args.modify, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link ReconfigureComputeResource_Task }. */
+export interface ReconfigureComputeResource_TaskArgs {
+  /** ComputeResourceConfigSpec, required */
+  spec: ComputeResourceConfigSpec;
+  /** Boolean, required */
+  modify: boolean;
+}
+
+/**
+ * ReconfigureComputeResource_Task
+ * Faults: RuntimeFault.
+ */
+export async function ReconfigureComputeResource_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ComputeResource" | "ClusterComputeResource">,
+  args: ReconfigureComputeResource_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "ReconfigureComputeResource_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "spec", ComputeResourceConfigSpecCodec, args.spec, "r");
+      writeField(w, "modify", BooleanCodec, args.modify, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link ReconfigureDVPort_Task }. */
+export interface ReconfigureDVPort_TaskArgs {
+  /** DVPortConfigSpec, required list */
+  port: DVPortConfigSpec[];
+}
+
+/**
+ * ReconfigureDVPort_Task
+ * Faults: DvsFault, NotFound, ResourceInUse, ConcurrentAccess, RuntimeFault.
+ */
+export async function ReconfigureDVPort_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"DistributedVirtualSwitch" | "VmwareDistributedVirtualSwitch">,
+  args: ReconfigureDVPort_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "ReconfigureDVPort_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "port", DVPortConfigSpecCodec, args.port, "rl");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link ReconfigureDVPortgroup_Task }. */
+export interface ReconfigureDVPortgroup_TaskArgs {
+  /** DVPortgroupConfigSpec, required */
+  spec: DVPortgroupConfigSpec;
+}
+
+/**
+ * ReconfigureDVPortgroup_Task
+ * Faults: DvsFault, ConcurrentAccess, DuplicateName, InvalidName, RuntimeFault.
+ */
+export async function ReconfigureDVPortgroup_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"DistributedVirtualPortgroup">,
+  args: ReconfigureDVPortgroup_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "ReconfigureDVPortgroup_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "spec", DVPortgroupConfigSpecCodec, args.spec, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link ReconfigureDatacenter_Task }. */
+export interface ReconfigureDatacenter_TaskArgs {
+  /** DatacenterConfigSpec, required */
+  spec: DatacenterConfigSpec;
+  /** Boolean, required */
+  modify: boolean;
+}
+
+/**
+ * ReconfigureDatacenter_Task
+ * Faults: RuntimeFault.
+ */
+export async function ReconfigureDatacenter_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Datacenter">,
+  args: ReconfigureDatacenter_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "ReconfigureDatacenter_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "spec", DatacenterConfigSpecCodec, args.spec, "r");
+      writeField(w, "modify", BooleanCodec, args.modify, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link ReconfigureDvs_Task }. */
+export interface ReconfigureDvs_TaskArgs {
+  /** DVSConfigSpec, required */
+  spec: DVSConfigSpec;
+}
+
+/**
+ * ReconfigureDvs_Task
+ * Faults: DvsFault, ConcurrentAccess, DuplicateName, InvalidState, InvalidName, NotFound, AlreadyExists, LimitExceeded, ResourceInUse, ResourceNotAvailable, DvsNotAuthorized, RuntimeFault.
+ */
+export async function ReconfigureDvs_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"DistributedVirtualSwitch" | "VmwareDistributedVirtualSwitch">,
+  args: ReconfigureDvs_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "ReconfigureDvs_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "spec", DVSConfigSpecCodec, args.spec, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/**
+ * ReconfigureHostForDAS_Task
+ * Faults: DasConfigFault, RuntimeFault.
+ */
+export async function ReconfigureHostForDAS_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostSystem">,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "ReconfigureHostForDAS_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link ReconfigureScheduledTask }. */
+export interface ReconfigureScheduledTaskArgs {
+  /** ScheduledTaskSpec, required */
+  spec: ScheduledTaskSpec;
+}
+
+/**
+ * ReconfigureScheduledTask
+ * Faults: InvalidState, InvalidName, DuplicateName, RuntimeFault.
+ */
+export async function ReconfigureScheduledTask(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ScheduledTask">,
+  args: ReconfigureScheduledTaskArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "ReconfigureScheduledTask",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "spec", ScheduledTaskSpecCodec, args.spec, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link ReconfigureServiceConsoleReservation }. */
+export interface ReconfigureServiceConsoleReservationArgs {
+  /** Long, required */
+  cfgBytes: bigint;
+}
+
+/**
+ * ReconfigureServiceConsoleReservation
+ * Faults: RuntimeFault.
+ */
+export async function ReconfigureServiceConsoleReservation(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostMemorySystem">,
+  args: ReconfigureServiceConsoleReservationArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "ReconfigureServiceConsoleReservation",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "cfgBytes", LongCodec, args.cfgBytes, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link ReconfigureSnmpAgent }. */
+export interface ReconfigureSnmpAgentArgs {
+  /** HostSnmpConfigSpec, required */
+  spec: HostSnmpConfigSpec;
+}
+
+/**
+ * ReconfigureSnmpAgent
+ * Faults: NotFound, InsufficientResourcesFault, RuntimeFault.
+ */
+export async function ReconfigureSnmpAgent(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostSnmpSystem">,
+  args: ReconfigureSnmpAgentArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "ReconfigureSnmpAgent",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "spec", HostSnmpConfigSpecCodec, args.spec, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link ReconfigureVirtualMachineReservation }. */
+export interface ReconfigureVirtualMachineReservationArgs {
+  /** VirtualMachineMemoryReservationSpec, required */
+  spec: VirtualMachineMemoryReservationSpec;
+}
+
+/**
+ * ReconfigureVirtualMachineReservation
+ * Faults: RuntimeFault.
+ */
+export async function ReconfigureVirtualMachineReservation(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostMemorySystem">,
+  args: ReconfigureVirtualMachineReservationArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "ReconfigureVirtualMachineReservation",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "spec", VirtualMachineMemoryReservationSpecCodec, args.spec, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link ReconnectHost_Task }. */
+export interface ReconnectHost_TaskArgs {
+  /** HostConnectSpec, optional */
+  cnxSpec?: HostConnectSpec;
+  /** HostSystemReconnectSpec, optional */
+  reconnectSpec?: HostSystemReconnectSpec;
+}
+
+/**
+ * ReconnectHost_Task
+ * Faults: InvalidLogin, InvalidState, InvalidName, HostConnectFault, RuntimeFault.
+ */
+export async function ReconnectHost_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostSystem">,
+  args: ReconnectHost_TaskArgs = {},
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "ReconnectHost_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "cnxSpec", HostConnectSpecCodec, args.cnxSpec, "o");
+      writeField(w, "reconnectSpec", HostSystemReconnectSpecCodec, args.reconnectSpec, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link RectifyDvsHost_Task }. */
+export interface RectifyDvsHost_TaskArgs {
+  /** ManagedObjectReference to HostSystem, optional list */
+  hosts?: ManagedObjectReference<"HostSystem">[];
+}
+
+/**
+ * RectifyDvsHost_Task
+ * Faults: DvsFault, NotFound, RuntimeFault.
+ */
+export async function RectifyDvsHost_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"DistributedVirtualSwitch" | "VmwareDistributedVirtualSwitch">,
+  args: RectifyDvsHost_TaskArgs = {},
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "RectifyDvsHost_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "hosts", MorefCodec, args.hosts, "ol");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link RectifyDvsOnHost_Task }. */
+export interface RectifyDvsOnHost_TaskArgs {
+  /** ManagedObjectReference to HostSystem, required list */
+  hosts: ManagedObjectReference<"HostSystem">[];
+}
+
+/**
+ * RectifyDvsOnHost_Task
+ * _this is ServiceContent.dvSwitchManager, or `options.target` when given.
+ * Faults: DvsFault, RuntimeFault.
+ */
+export async function RectifyDvsOnHost_Task(
+  client: VimInvoker,
+  args: RectifyDvsOnHost_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "RectifyDvsOnHost_Task",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "dvSwitchManager", "RectifyDvsOnHost_Task"),
+        "r",
+      );
+      writeField(w, "hosts", MorefCodec, args.hosts, "rl");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/**
+ * Refresh
+ * Faults: RuntimeFault.
+ */
+export async function Refresh(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostPciPassthruSystem">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "Refresh",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link RefreshDVPortState }. */
+export interface RefreshDVPortStateArgs {
+  /** String, optional list */
+  portKeys?: string[];
+}
+
+/**
+ * RefreshDVPortState
+ * Faults: DvsFault, NotFound, RuntimeFault.
+ */
+export async function RefreshDVPortState(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"DistributedVirtualSwitch" | "VmwareDistributedVirtualSwitch">,
+  args: RefreshDVPortStateArgs = {},
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RefreshDVPortState",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "portKeys", StringCodec, args.portKeys, "ol");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
 /**
  * RefreshDatastore
- * Faults: NotFound.
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
  */
 export async function RefreshDatastore(
   client: VimInvoker,
@@ -1248,6 +13718,329 @@ export async function RefreshDatastore(
   return result as void;
 }
 
+/**
+ * RefreshDatastoreStorageInfo
+ * Faults: RuntimeFault.
+ */
+export async function RefreshDatastoreStorageInfo(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Datastore">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RefreshDatastoreStorageInfo",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * RefreshDateTimeSystem
+ * Faults: RuntimeFault.
+ */
+export async function RefreshDateTimeSystem(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostDateTimeSystem">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RefreshDateTimeSystem",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * RefreshFirewall
+ * Faults: RuntimeFault.
+ */
+export async function RefreshFirewall(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostFirewallSystem">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RefreshFirewall",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * RefreshGraphicsManager
+ * Faults: RuntimeFault.
+ */
+export async function RefreshGraphicsManager(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostGraphicsManager">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RefreshGraphicsManager",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * RefreshHealthStatusSystem
+ * Faults: RuntimeFault.
+ */
+export async function RefreshHealthStatusSystem(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostHealthStatusSystem">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RefreshHealthStatusSystem",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * RefreshNetworkSystem
+ * Faults: RuntimeFault.
+ */
+export async function RefreshNetworkSystem(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostNetworkSystem">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RefreshNetworkSystem",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * RefreshRecommendation
+ * Faults: RuntimeFault.
+ */
+export async function RefreshRecommendation(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ClusterComputeResource">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RefreshRecommendation",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * RefreshRuntime
+ * Faults: RuntimeFault.
+ */
+export async function RefreshRuntime(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ResourcePool" | "VirtualApp">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RefreshRuntime",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * RefreshServices
+ * Faults: RuntimeFault.
+ */
+export async function RefreshServices(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostServiceSystem">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RefreshServices",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link RefreshStorageDrsRecommendation }. */
+export interface RefreshStorageDrsRecommendationArgs {
+  /** ManagedObjectReference to StoragePod, required */
+  pod: ManagedObjectReference<"StoragePod">;
+}
+
+/**
+ * RefreshStorageDrsRecommendation
+ * _this is ServiceContent.storageResourceManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function RefreshStorageDrsRecommendation(
+  client: VimInvoker,
+  args: RefreshStorageDrsRecommendationArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RefreshStorageDrsRecommendation",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ??
+          boundThis(client, "storageResourceManager", "RefreshStorageDrsRecommendation"),
+        "r",
+      );
+      writeField(w, "pod", MorefCodec, args.pod, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * RefreshStorageInfo
+ * Faults: RuntimeFault.
+ */
+export async function RefreshStorageInfo(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RefreshStorageInfo",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * RefreshStorageSystem
+ * Faults: RuntimeFault.
+ */
+export async function RefreshStorageSystem(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RefreshStorageSystem",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link RegisterChildVM_Task }. */
+export interface RegisterChildVM_TaskArgs {
+  /** String, required */
+  path: string;
+  /** String, optional */
+  name?: string;
+  /** ManagedObjectReference to HostSystem, optional */
+  host?: ManagedObjectReference<"HostSystem">;
+}
+
+/**
+ * RegisterChildVM_Task
+ * Faults: OutOfBounds, AlreadyExists, InvalidDatastore, NotFound, InvalidName, VmConfigFault, InsufficientResourcesFault, FileFault, RuntimeFault.
+ */
+export async function RegisterChildVM_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ResourcePool" | "VirtualApp">,
+  args: RegisterChildVM_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "RegisterChildVM_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "path", StringCodec, args.path, "r");
+      writeField(w, "name", StringCodec, args.name, "o");
+      writeField(w, "host", MorefCodec, args.host, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link RegisterExtension }. */
+export interface RegisterExtensionArgs {
+  /** Extension, required */
+  extension: Extension;
+}
+
+/**
+ * RegisterExtension
+ * _this is ServiceContent.extensionManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function RegisterExtension(
+  client: VimInvoker,
+  args: RegisterExtensionArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RegisterExtension",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "extensionManager", "RegisterExtension"),
+        "r",
+      );
+      writeField(w, "extension", ExtensionCodec, args.extension, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
 /** Parameters of {@link RegisterVM_Task }. */
 export interface RegisterVM_TaskArgs {
   /** String, required */
@@ -1256,19 +14049,19 @@ export interface RegisterVM_TaskArgs {
   name?: string;
   /** Boolean, required */
   asTemplate: boolean;
-  /** ManagedObjectReference, optional */
-  pool?: ManagedObjectReference;
-  /** ManagedObjectReference, optional */
-  host?: ManagedObjectReference;
+  /** ManagedObjectReference to ResourcePool, optional */
+  pool?: ManagedObjectReference<"ResourcePool" | "VirtualApp">;
+  /** ManagedObjectReference to HostSystem, optional */
+  host?: ManagedObjectReference<"HostSystem">;
 }
 
 /**
  * RegisterVM_Task
- * Faults: OutOfBounds, DuplicateName, AlreadyExists, InvalidDatastore, NotFound, InvalidName, VmConfigFault, InsufficientResourcesFault, FileFault, InvalidState.
+ * Faults: OutOfBounds, DuplicateName, AlreadyExists, InvalidDatastore, NotFound, InvalidName, VmConfigFault, InsufficientResourcesFault, FileFault, InvalidState, RuntimeFault.
  */
 export async function RegisterVM_Task(
   client: VimInvoker,
-  _this: ManagedObjectReference<"Folder">,
+  _this: ManagedObjectReference<"Folder" | "StoragePod">,
   args: RegisterVM_TaskArgs,
   options?: CallOptions,
 ): Promise<ManagedObjectReference<"Task">> {
@@ -1288,6 +14081,644 @@ export async function RegisterVM_Task(
   return result as ManagedObjectReference<"Task">;
 }
 
+/** Parameters of {@link ReleaseCredentialsInGuest }. */
+export interface ReleaseCredentialsInGuestArgs {
+  /** ManagedObjectReference to VirtualMachine, required */
+  vm: ManagedObjectReference<"VirtualMachine">;
+  /** GuestAuthentication, required */
+  auth: GuestAuthentication;
+}
+
+/**
+ * ReleaseCredentialsInGuest
+ * Faults: GuestOperationsFault, TaskInProgress, InvalidState, RuntimeFault.
+ */
+export async function ReleaseCredentialsInGuest(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"GuestAuthManager">,
+  args: ReleaseCredentialsInGuestArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "ReleaseCredentialsInGuest",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vm", MorefCodec, args.vm, "r");
+      writeField(w, "auth", GuestAuthenticationCodec, args.auth, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link ReleaseIpAllocation }. */
+export interface ReleaseIpAllocationArgs {
+  /** ManagedObjectReference to Datacenter, required */
+  dc: ManagedObjectReference<"Datacenter">;
+  /** Int, required */
+  poolId: number;
+  /** String, required */
+  allocationId: string;
+}
+
+/**
+ * ReleaseIpAllocation
+ * _this is ServiceContent.ipPoolManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function ReleaseIpAllocation(
+  client: VimInvoker,
+  args: ReleaseIpAllocationArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "ReleaseIpAllocation",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "ipPoolManager", "ReleaseIpAllocation"),
+        "r",
+      );
+      writeField(w, "dc", MorefCodec, args.dc, "r");
+      writeField(w, "poolId", IntCodec, args.poolId, "r");
+      writeField(w, "allocationId", StringCodec, args.allocationId, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * Reload
+ * Faults: RuntimeFault.
+ */
+export async function Reload(
+  client: VimInvoker,
+  _this: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "Reload",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link RelocateVM_Task }. */
+export interface RelocateVM_TaskArgs {
+  /** VirtualMachineRelocateSpec, required */
+  spec: VirtualMachineRelocateSpec;
+  /** VirtualMachineMovePriority, optional */
+  priority?: VirtualMachineMovePriority;
+}
+
+/**
+ * RelocateVM_Task
+ * Faults: InvalidState, InvalidDatastore, MigrationFault, VmConfigFault, FileFault, Timedout, InsufficientResourcesFault, RuntimeFault.
+ */
+export async function RelocateVM_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  args: RelocateVM_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "RelocateVM_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "spec", VirtualMachineRelocateSpecCodec, args.spec, "r");
+      writeField(w, "priority", VirtualMachineMovePriorityCodec, args.priority, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/**
+ * RemoveAlarm
+ * Faults: RuntimeFault.
+ */
+export async function RemoveAlarm(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Alarm">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RemoveAlarm",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link RemoveAllSnapshots_Task }. */
+export interface RemoveAllSnapshots_TaskArgs {
+  /** Boolean, optional */
+  consolidate?: boolean;
+}
+
+/**
+ * RemoveAllSnapshots_Task
+ * Faults: TaskInProgress, InvalidState, SnapshotFault, RuntimeFault.
+ */
+export async function RemoveAllSnapshots_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  args: RemoveAllSnapshots_TaskArgs = {},
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "RemoveAllSnapshots_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "consolidate", BooleanCodec, args.consolidate, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link RemoveAssignedLicense }. */
+export interface RemoveAssignedLicenseArgs {
+  /** String, required */
+  entityId: string;
+}
+
+/**
+ * RemoveAssignedLicense
+ * Faults: LicenseEntityNotFound, RuntimeFault.
+ */
+export async function RemoveAssignedLicense(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"LicenseAssignmentManager">,
+  args: RemoveAssignedLicenseArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RemoveAssignedLicense",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "entityId", StringCodec, args.entityId, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link RemoveAuthorizationRole }. */
+export interface RemoveAuthorizationRoleArgs {
+  /** Int, required */
+  roleId: number;
+  /** Boolean, required */
+  failIfUsed: boolean;
+}
+
+/**
+ * RemoveAuthorizationRole
+ * _this is ServiceContent.authorizationManager, or `options.target` when given.
+ * Faults: NotFound, RemoveFailed, RuntimeFault.
+ */
+export async function RemoveAuthorizationRole(
+  client: VimInvoker,
+  args: RemoveAuthorizationRoleArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RemoveAuthorizationRole",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "authorizationManager", "RemoveAuthorizationRole"),
+        "r",
+      );
+      writeField(w, "roleId", IntCodec, args.roleId, "r");
+      writeField(w, "failIfUsed", BooleanCodec, args.failIfUsed, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link RemoveCustomFieldDef }. */
+export interface RemoveCustomFieldDefArgs {
+  /** Int, required */
+  key: number;
+}
+
+/**
+ * RemoveCustomFieldDef
+ * _this is ServiceContent.customFieldsManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function RemoveCustomFieldDef(
+  client: VimInvoker,
+  args: RemoveCustomFieldDefArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RemoveCustomFieldDef",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "customFieldsManager", "RemoveCustomFieldDef"),
+        "r",
+      );
+      writeField(w, "key", IntCodec, args.key, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link RemoveDatastore }. */
+export interface RemoveDatastoreArgs {
+  /** ManagedObjectReference to Datastore, required */
+  datastore: ManagedObjectReference<"Datastore">;
+}
+
+/**
+ * RemoveDatastore
+ * Faults: NotFound, HostConfigFault, ResourceInUse, RuntimeFault.
+ */
+export async function RemoveDatastore(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostDatastoreSystem">,
+  args: RemoveDatastoreArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RemoveDatastore",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "datastore", MorefCodec, args.datastore, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link RemoveDiskMapping_Task }. */
+export interface RemoveDiskMapping_TaskArgs {
+  /** VsanHostDiskMapping, required list */
+  mapping: VsanHostDiskMapping[];
+}
+
+/**
+ * RemoveDiskMapping_Task
+ * Faults: RuntimeFault.
+ */
+export async function RemoveDiskMapping_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostVsanSystem">,
+  args: RemoveDiskMapping_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "RemoveDiskMapping_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "mapping", VsanHostDiskMappingCodec, args.mapping, "rl");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link RemoveDisk_Task }. */
+export interface RemoveDisk_TaskArgs {
+  /** HostScsiDisk, required list */
+  disk: HostScsiDisk[];
+}
+
+/**
+ * RemoveDisk_Task
+ * Faults: RuntimeFault.
+ */
+export async function RemoveDisk_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostVsanSystem">,
+  args: RemoveDisk_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "RemoveDisk_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "disk", HostScsiDiskCodec, args.disk, "rl");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link RemoveEntityPermission }. */
+export interface RemoveEntityPermissionArgs {
+  /** ManagedObjectReference to ManagedEntity, required */
+  entity: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >;
+  /** String, required */
+  user: string;
+  /** Boolean, required */
+  isGroup: boolean;
+}
+
+/**
+ * RemoveEntityPermission
+ * _this is ServiceContent.authorizationManager, or `options.target` when given.
+ * Faults: NotFound, AuthMinimumAdminPermission, RuntimeFault.
+ */
+export async function RemoveEntityPermission(
+  client: VimInvoker,
+  args: RemoveEntityPermissionArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RemoveEntityPermission",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "authorizationManager", "RemoveEntityPermission"),
+        "r",
+      );
+      writeField(w, "entity", MorefCodec, args.entity, "r");
+      writeField(w, "user", StringCodec, args.user, "r");
+      writeField(w, "isGroup", BooleanCodec, args.isGroup, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link RemoveGroup }. */
+export interface RemoveGroupArgs {
+  /** String, required */
+  groupName: string;
+}
+
+/**
+ * RemoveGroup
+ * Faults: UserNotFound, RuntimeFault.
+ */
+export async function RemoveGroup(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostLocalAccountManager">,
+  args: RemoveGroupArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RemoveGroup",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "groupName", StringCodec, args.groupName, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link RemoveInternetScsiSendTargets }. */
+export interface RemoveInternetScsiSendTargetsArgs {
+  /** String, required */
+  iScsiHbaDevice: string;
+  /** HostInternetScsiHbaSendTarget, required list */
+  targets: HostInternetScsiHbaSendTarget[];
+}
+
+/**
+ * RemoveInternetScsiSendTargets
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function RemoveInternetScsiSendTargets(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: RemoveInternetScsiSendTargetsArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RemoveInternetScsiSendTargets",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "iScsiHbaDevice", StringCodec, args.iScsiHbaDevice, "r");
+      writeField(w, "targets", HostInternetScsiHbaSendTargetCodec, args.targets, "rl");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link RemoveInternetScsiStaticTargets }. */
+export interface RemoveInternetScsiStaticTargetsArgs {
+  /** String, required */
+  iScsiHbaDevice: string;
+  /** HostInternetScsiHbaStaticTarget, required list */
+  targets: HostInternetScsiHbaStaticTarget[];
+}
+
+/**
+ * RemoveInternetScsiStaticTargets
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function RemoveInternetScsiStaticTargets(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: RemoveInternetScsiStaticTargetsArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RemoveInternetScsiStaticTargets",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "iScsiHbaDevice", StringCodec, args.iScsiHbaDevice, "r");
+      writeField(w, "targets", HostInternetScsiHbaStaticTargetCodec, args.targets, "rl");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link RemoveLicense }. */
+export interface RemoveLicenseArgs {
+  /** String, required */
+  licenseKey: string;
+}
+
+/**
+ * RemoveLicense
+ * Faults: RuntimeFault.
+ */
+export async function RemoveLicense(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"LicenseManager">,
+  args: RemoveLicenseArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RemoveLicense",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "licenseKey", StringCodec, args.licenseKey, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link RemoveLicenseLabel }. */
+export interface RemoveLicenseLabelArgs {
+  /** String, required */
+  licenseKey: string;
+  /** String, required */
+  labelKey: string;
+}
+
+/**
+ * RemoveLicenseLabel
+ * Faults: RuntimeFault.
+ */
+export async function RemoveLicenseLabel(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"LicenseManager">,
+  args: RemoveLicenseLabelArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RemoveLicenseLabel",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "licenseKey", StringCodec, args.licenseKey, "r");
+      writeField(w, "labelKey", StringCodec, args.labelKey, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link RemoveNetworkResourcePool }. */
+export interface RemoveNetworkResourcePoolArgs {
+  /** String, required list */
+  key: string[];
+}
+
+/**
+ * RemoveNetworkResourcePool
+ * Faults: DvsFault, NotFound, InvalidName, ResourceInUse, RuntimeFault.
+ */
+export async function RemoveNetworkResourcePool(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"DistributedVirtualSwitch" | "VmwareDistributedVirtualSwitch">,
+  args: RemoveNetworkResourcePoolArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RemoveNetworkResourcePool",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "key", StringCodec, args.key, "rl");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link RemovePerfInterval }. */
+export interface RemovePerfIntervalArgs {
+  /** Int, required */
+  samplePeriod: number;
+}
+
+/**
+ * RemovePerfInterval
+ * _this is ServiceContent.perfManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function RemovePerfInterval(
+  client: VimInvoker,
+  args: RemovePerfIntervalArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RemovePerfInterval",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "perfManager", "RemovePerfInterval"),
+        "r",
+      );
+      writeField(w, "samplePeriod", IntCodec, args.samplePeriod, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
 /** Parameters of {@link RemovePortGroup }. */
 export interface RemovePortGroupArgs {
   /** String, required */
@@ -1296,7 +14727,7 @@ export interface RemovePortGroupArgs {
 
 /**
  * RemovePortGroup
- * Faults: NotFound, ResourceInUse.
+ * Faults: NotFound, ResourceInUse, HostConfigFault, RuntimeFault.
  */
 export async function RemovePortGroup(
   client: VimInvoker,
@@ -1316,6 +14747,54 @@ export async function RemovePortGroup(
   return result as void;
 }
 
+/**
+ * RemoveScheduledTask
+ * Faults: InvalidState, RuntimeFault.
+ */
+export async function RemoveScheduledTask(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ScheduledTask">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RemoveScheduledTask",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link RemoveServiceConsoleVirtualNic }. */
+export interface RemoveServiceConsoleVirtualNicArgs {
+  /** String, required */
+  device: string;
+}
+
+/**
+ * RemoveServiceConsoleVirtualNic
+ * Faults: NotFound, ResourceInUse, HostConfigFault, RuntimeFault.
+ */
+export async function RemoveServiceConsoleVirtualNic(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostNetworkSystem">,
+  args: RemoveServiceConsoleVirtualNicArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RemoveServiceConsoleVirtualNic",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "device", StringCodec, args.device, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
 /** Parameters of {@link RemoveSnapshot_Task }. */
 export interface RemoveSnapshot_TaskArgs {
   /** Boolean, required */
@@ -1326,7 +14805,7 @@ export interface RemoveSnapshot_TaskArgs {
 
 /**
  * RemoveSnapshot_Task
- * Faults: TaskInProgress.
+ * Faults: TaskInProgress, RuntimeFault.
  */
 export async function RemoveSnapshot_Task(
   client: VimInvoker,
@@ -1347,6 +14826,62 @@ export async function RemoveSnapshot_Task(
   return result as ManagedObjectReference<"Task">;
 }
 
+/** Parameters of {@link RemoveUser }. */
+export interface RemoveUserArgs {
+  /** String, required */
+  userName: string;
+}
+
+/**
+ * RemoveUser
+ * Faults: UserNotFound, RuntimeFault.
+ */
+export async function RemoveUser(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostLocalAccountManager">,
+  args: RemoveUserArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RemoveUser",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "userName", StringCodec, args.userName, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link RemoveVirtualNic }. */
+export interface RemoveVirtualNicArgs {
+  /** String, required */
+  device: string;
+}
+
+/**
+ * RemoveVirtualNic
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function RemoveVirtualNic(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostNetworkSystem">,
+  args: RemoveVirtualNicArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RemoveVirtualNic",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "device", StringCodec, args.device, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
 /** Parameters of {@link RemoveVirtualSwitch }. */
 export interface RemoveVirtualSwitchArgs {
   /** String, required */
@@ -1355,7 +14890,7 @@ export interface RemoveVirtualSwitchArgs {
 
 /**
  * RemoveVirtualSwitch
- * Faults: NotFound, ResourceInUse.
+ * Faults: NotFound, ResourceInUse, HostConfigFault, RuntimeFault.
  */
 export async function RemoveVirtualSwitch(
   client: VimInvoker,
@@ -1375,6 +14910,108 @@ export async function RemoveVirtualSwitch(
   return result as void;
 }
 
+/** Parameters of {@link RenameCustomFieldDef }. */
+export interface RenameCustomFieldDefArgs {
+  /** Int, required */
+  key: number;
+  /** String, required */
+  name: string;
+}
+
+/**
+ * RenameCustomFieldDef
+ * _this is ServiceContent.customFieldsManager, or `options.target` when given.
+ * Faults: DuplicateName, RuntimeFault.
+ */
+export async function RenameCustomFieldDef(
+  client: VimInvoker,
+  args: RenameCustomFieldDefArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RenameCustomFieldDef",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "customFieldsManager", "RenameCustomFieldDef"),
+        "r",
+      );
+      writeField(w, "key", IntCodec, args.key, "r");
+      writeField(w, "name", StringCodec, args.name, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link RenameCustomizationSpec }. */
+export interface RenameCustomizationSpecArgs {
+  /** String, required */
+  name: string;
+  /** String, required */
+  newName: string;
+}
+
+/**
+ * RenameCustomizationSpec
+ * _this is ServiceContent.customizationSpecManager, or `options.target` when given.
+ * Faults: NotFound, AlreadyExists, RuntimeFault.
+ */
+export async function RenameCustomizationSpec(
+  client: VimInvoker,
+  args: RenameCustomizationSpecArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RenameCustomizationSpec",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "customizationSpecManager", "RenameCustomizationSpec"),
+        "r",
+      );
+      writeField(w, "name", StringCodec, args.name, "r");
+      writeField(w, "newName", StringCodec, args.newName, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link RenameDatastore }. */
+export interface RenameDatastoreArgs {
+  /** String, required */
+  newName: string;
+}
+
+/**
+ * RenameDatastore
+ * Faults: DuplicateName, InvalidName, RuntimeFault.
+ */
+export async function RenameDatastore(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Datastore">,
+  args: RenameDatastoreArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RenameDatastore",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "newName", StringCodec, args.newName, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
 /** Parameters of {@link RenameSnapshot }. */
 export interface RenameSnapshotArgs {
   /** String, optional */
@@ -1385,7 +15022,7 @@ export interface RenameSnapshotArgs {
 
 /**
  * RenameSnapshot
- * Faults: InvalidName, TaskInProgress, InvalidState.
+ * Faults: InvalidName, TaskInProgress, InvalidState, RuntimeFault.
  */
 export async function RenameSnapshot(
   client: VimInvoker,
@@ -1406,6 +15043,71 @@ export async function RenameSnapshot(
   return result as void;
 }
 
+/** Parameters of {@link Rename_Task }. */
+export interface Rename_TaskArgs {
+  /** String, required */
+  newName: string;
+}
+
+/**
+ * Rename_Task
+ * Faults: DuplicateName, InvalidName, RuntimeFault.
+ */
+export async function Rename_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >,
+  args: Rename_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "Rename_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "newName", StringCodec, args.newName, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/**
+ * RescanAllHba
+ * Faults: HostConfigFault, RuntimeFault.
+ */
+export async function RescanAllHba(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RescanAllHba",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
 /** Parameters of {@link RescanHba }. */
 export interface RescanHbaArgs {
   /** String, required */
@@ -1414,7 +15116,7 @@ export interface RescanHbaArgs {
 
 /**
  * RescanHba
- * Faults: NotFound.
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
  */
 export async function RescanHba(
   client: VimInvoker,
@@ -1435,8 +15137,276 @@ export async function RescanHba(
 }
 
 /**
+ * RescanVffs
+ * Faults: HostConfigFault, RuntimeFault.
+ */
+export async function RescanVffs(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RescanVffs",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * RescanVmfs
+ * Faults: HostConfigFault, RuntimeFault.
+ */
+export async function RescanVmfs(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RescanVmfs",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * ResetCollector
+ * Faults: RuntimeFault.
+ */
+export async function ResetCollector(
+  client: VimInvoker,
+  _this: ManagedObjectReference<
+    "HistoryCollector" | "EventHistoryCollector" | "TaskHistoryCollector"
+  >,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "ResetCollector",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link ResetCounterLevelMapping }. */
+export interface ResetCounterLevelMappingArgs {
+  /** Int, required list */
+  counters: number[];
+}
+
+/**
+ * ResetCounterLevelMapping
+ * _this is ServiceContent.perfManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function ResetCounterLevelMapping(
+  client: VimInvoker,
+  args: ResetCounterLevelMappingArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "ResetCounterLevelMapping",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "perfManager", "ResetCounterLevelMapping"),
+        "r",
+      );
+      writeField(w, "counters", IntCodec, args.counters, "rl");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link ResetEntityPermissions }. */
+export interface ResetEntityPermissionsArgs {
+  /** ManagedObjectReference to ManagedEntity, required */
+  entity: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >;
+  /** Permission, optional list */
+  permission?: Permission[];
+}
+
+/**
+ * ResetEntityPermissions
+ * _this is ServiceContent.authorizationManager, or `options.target` when given.
+ * Faults: UserNotFound, NotFound, AuthMinimumAdminPermission, RuntimeFault.
+ */
+export async function ResetEntityPermissions(
+  client: VimInvoker,
+  args: ResetEntityPermissionsArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "ResetEntityPermissions",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "authorizationManager", "ResetEntityPermissions"),
+        "r",
+      );
+      writeField(w, "entity", MorefCodec, args.entity, "r");
+      writeField(w, "permission", PermissionCodec, args.permission, "ol");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * ResetFirmwareToFactoryDefaults
+ * Faults: InvalidState, RuntimeFault.
+ */
+export async function ResetFirmwareToFactoryDefaults(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostFirmwareSystem">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "ResetFirmwareToFactoryDefaults",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * ResetGuestInformation
+ * Faults: InvalidState, RuntimeFault.
+ */
+export async function ResetGuestInformation(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "ResetGuestInformation",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link ResetListView }. */
+export interface ResetListViewArgs {
+  /** ManagedObjectReference, optional list */
+  obj?: ManagedObjectReference[];
+}
+
+/**
+ * ResetListView
+ * Faults: RuntimeFault.
+ */
+export async function ResetListView(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ListView">,
+  args: ResetListViewArgs = {},
+  options?: CallOptions,
+): Promise<ManagedObjectReference[]> {
+  const result = await client.invoke(
+    "ResetListView",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "obj", MorefCodec, args.obj, "ol");
+    },
+    { codec: MorefCodec, occurrence: "ol" },
+    options,
+  );
+  return result as ManagedObjectReference[];
+}
+
+/** Parameters of {@link ResetListViewFromView }. */
+export interface ResetListViewFromViewArgs {
+  /** ManagedObjectReference to View, required */
+  view: ManagedObjectReference<
+    "View" | "ContainerView" | "InventoryView" | "ListView" | "ManagedObjectView"
+  >;
+}
+
+/**
+ * ResetListViewFromView
+ * Faults: RuntimeFault.
+ */
+export async function ResetListViewFromView(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ListView">,
+  args: ResetListViewFromViewArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "ResetListViewFromView",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "view", MorefCodec, args.view, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * ResetSystemHealthInfo
+ * Faults: RuntimeFault.
+ */
+export async function ResetSystemHealthInfo(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostHealthStatusSystem">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "ResetSystemHealthInfo",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
  * ResetVM_Task
- * Faults: TaskInProgress, InvalidState.
+ * Faults: TaskInProgress, InvalidState, RuntimeFault.
  */
 export async function ResetVM_Task(
   client: VimInvoker,
@@ -1454,6 +15424,570 @@ export async function ResetVM_Task(
   return result as ManagedObjectReference<"Task">;
 }
 
+/** Parameters of {@link ResignatureUnresolvedVmfsVolume_Task }. */
+export interface ResignatureUnresolvedVmfsVolume_TaskArgs {
+  /** HostUnresolvedVmfsResignatureSpec, required */
+  resolutionSpec: HostUnresolvedVmfsResignatureSpec;
+}
+
+/**
+ * ResignatureUnresolvedVmfsVolume_Task
+ * Faults: VmfsAmbiguousMount, HostConfigFault, RuntimeFault.
+ */
+export async function ResignatureUnresolvedVmfsVolume_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostDatastoreSystem">,
+  args: ResignatureUnresolvedVmfsVolume_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "ResignatureUnresolvedVmfsVolume_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(
+        w,
+        "resolutionSpec",
+        HostUnresolvedVmfsResignatureSpecCodec,
+        args.resolutionSpec,
+        "r",
+      );
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link ResolveMultipleUnresolvedVmfsVolumes }. */
+export interface ResolveMultipleUnresolvedVmfsVolumesArgs {
+  /** HostUnresolvedVmfsResolutionSpec, required list */
+  resolutionSpec: HostUnresolvedVmfsResolutionSpec[];
+}
+
+/**
+ * ResolveMultipleUnresolvedVmfsVolumes
+ * Faults: HostConfigFault, RuntimeFault.
+ */
+export async function ResolveMultipleUnresolvedVmfsVolumes(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: ResolveMultipleUnresolvedVmfsVolumesArgs,
+  options?: CallOptions,
+): Promise<HostUnresolvedVmfsResolutionResult[]> {
+  const result = await client.invoke(
+    "ResolveMultipleUnresolvedVmfsVolumes",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(
+        w,
+        "resolutionSpec",
+        HostUnresolvedVmfsResolutionSpecCodec,
+        args.resolutionSpec,
+        "rl",
+      );
+    },
+    { codec: HostUnresolvedVmfsResolutionResultCodec, occurrence: "ol" },
+    options,
+  );
+  return result as HostUnresolvedVmfsResolutionResult[];
+}
+
+/** Parameters of {@link ResolveMultipleUnresolvedVmfsVolumesEx_Task }. */
+export interface ResolveMultipleUnresolvedVmfsVolumesEx_TaskArgs {
+  /** HostUnresolvedVmfsResolutionSpec, required list */
+  resolutionSpec: HostUnresolvedVmfsResolutionSpec[];
+}
+
+/**
+ * ResolveMultipleUnresolvedVmfsVolumesEx_Task
+ * Faults: HostConfigFault, RuntimeFault.
+ */
+export async function ResolveMultipleUnresolvedVmfsVolumesEx_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: ResolveMultipleUnresolvedVmfsVolumesEx_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "ResolveMultipleUnresolvedVmfsVolumesEx_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(
+        w,
+        "resolutionSpec",
+        HostUnresolvedVmfsResolutionSpecCodec,
+        args.resolutionSpec,
+        "rl",
+      );
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link RestartService }. */
+export interface RestartServiceArgs {
+  /** String, required */
+  id: string;
+}
+
+/**
+ * RestartService
+ * Faults: InvalidState, NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function RestartService(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostServiceSystem">,
+  args: RestartServiceArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RestartService",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "id", StringCodec, args.id, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link RestartServiceConsoleVirtualNic }. */
+export interface RestartServiceConsoleVirtualNicArgs {
+  /** String, required */
+  device: string;
+}
+
+/**
+ * RestartServiceConsoleVirtualNic
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function RestartServiceConsoleVirtualNic(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostNetworkSystem">,
+  args: RestartServiceConsoleVirtualNicArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RestartServiceConsoleVirtualNic",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "device", StringCodec, args.device, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link RestoreFirmwareConfiguration }. */
+export interface RestoreFirmwareConfigurationArgs {
+  /** Boolean, required */
+  force: boolean;
+}
+
+/**
+ * RestoreFirmwareConfiguration
+ * Faults: InvalidState, FileFault, MismatchedBundle, InvalidBundle, RuntimeFault.
+ */
+export async function RestoreFirmwareConfiguration(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostFirmwareSystem">,
+  args: RestoreFirmwareConfigurationArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RestoreFirmwareConfiguration",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "force", BooleanCodec, args.force, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * RetrieveAllPermissions
+ * _this is ServiceContent.authorizationManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function RetrieveAllPermissions(
+  client: VimInvoker,
+  options?: CallOptions,
+): Promise<Permission[]> {
+  const result = await client.invoke(
+    "RetrieveAllPermissions",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "authorizationManager", "RetrieveAllPermissions"),
+        "r",
+      );
+    },
+    { codec: PermissionCodec, occurrence: "ol" },
+    options,
+  );
+  return result as Permission[];
+}
+
+/** Parameters of {@link RetrieveAnswerFile }. */
+export interface RetrieveAnswerFileArgs {
+  /** ManagedObjectReference to HostSystem, required */
+  host: ManagedObjectReference<"HostSystem">;
+}
+
+/**
+ * RetrieveAnswerFile
+ * _this is ServiceContent.hostProfileManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function RetrieveAnswerFile(
+  client: VimInvoker,
+  args: RetrieveAnswerFileArgs,
+  options?: CallOptions,
+): Promise<AnswerFile | undefined> {
+  const result = await client.invoke(
+    "RetrieveAnswerFile",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "hostProfileManager", "RetrieveAnswerFile"),
+        "r",
+      );
+      writeField(w, "host", MorefCodec, args.host, "r");
+    },
+    { codec: AnswerFileCodec, occurrence: "o" },
+    options,
+  );
+  return result as AnswerFile | undefined;
+}
+
+/** Parameters of {@link RetrieveAnswerFileForProfile }. */
+export interface RetrieveAnswerFileForProfileArgs {
+  /** ManagedObjectReference to HostSystem, required */
+  host: ManagedObjectReference<"HostSystem">;
+  /** HostApplyProfile, required */
+  applyProfile: HostApplyProfile;
+}
+
+/**
+ * RetrieveAnswerFileForProfile
+ * _this is ServiceContent.hostProfileManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function RetrieveAnswerFileForProfile(
+  client: VimInvoker,
+  args: RetrieveAnswerFileForProfileArgs,
+  options?: CallOptions,
+): Promise<AnswerFile | undefined> {
+  const result = await client.invoke(
+    "RetrieveAnswerFileForProfile",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "hostProfileManager", "RetrieveAnswerFileForProfile"),
+        "r",
+      );
+      writeField(w, "host", MorefCodec, args.host, "r");
+      writeField(w, "applyProfile", HostApplyProfileCodec, args.applyProfile, "r");
+    },
+    { codec: AnswerFileCodec, occurrence: "o" },
+    options,
+  );
+  return result as AnswerFile | undefined;
+}
+
+/** Parameters of {@link RetrieveArgumentDescription }. */
+export interface RetrieveArgumentDescriptionArgs {
+  /** String, required */
+  eventTypeId: string;
+}
+
+/**
+ * RetrieveArgumentDescription
+ * _this is ServiceContent.eventManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function RetrieveArgumentDescription(
+  client: VimInvoker,
+  args: RetrieveArgumentDescriptionArgs,
+  options?: CallOptions,
+): Promise<EventArgDesc[]> {
+  const result = await client.invoke(
+    "RetrieveArgumentDescription",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "eventManager", "RetrieveArgumentDescription"),
+        "r",
+      );
+      writeField(w, "eventTypeId", StringCodec, args.eventTypeId, "r");
+    },
+    { codec: EventArgDescCodec, occurrence: "ol" },
+    options,
+  );
+  return result as EventArgDesc[];
+}
+
+/**
+ * RetrieveDasAdvancedRuntimeInfo
+ * Faults: RuntimeFault.
+ */
+export async function RetrieveDasAdvancedRuntimeInfo(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ClusterComputeResource">,
+  options?: CallOptions,
+): Promise<ClusterDasAdvancedRuntimeInfo | undefined> {
+  const result = await client.invoke(
+    "RetrieveDasAdvancedRuntimeInfo",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: ClusterDasAdvancedRuntimeInfoCodec, occurrence: "o" },
+    options,
+  );
+  return result as ClusterDasAdvancedRuntimeInfo | undefined;
+}
+
+/**
+ * RetrieveDescription
+ * Faults: RuntimeFault.
+ */
+export async function RetrieveDescription(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Profile" | "ClusterProfile" | "HostProfile">,
+  options?: CallOptions,
+): Promise<ProfileDescription | undefined> {
+  const result = await client.invoke(
+    "RetrieveDescription",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: ProfileDescriptionCodec, occurrence: "o" },
+    options,
+  );
+  return result as ProfileDescription | undefined;
+}
+
+/** Parameters of {@link RetrieveDiskPartitionInfo }. */
+export interface RetrieveDiskPartitionInfoArgs {
+  /** String, required list */
+  devicePath: string[];
+}
+
+/**
+ * RetrieveDiskPartitionInfo
+ * Faults: RuntimeFault.
+ */
+export async function RetrieveDiskPartitionInfo(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: RetrieveDiskPartitionInfoArgs,
+  options?: CallOptions,
+): Promise<HostDiskPartitionInfo[]> {
+  const result = await client.invoke(
+    "RetrieveDiskPartitionInfo",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "devicePath", StringCodec, args.devicePath, "rl");
+    },
+    { codec: HostDiskPartitionInfoCodec, occurrence: "ol" },
+    options,
+  );
+  return result as HostDiskPartitionInfo[];
+}
+
+/** Parameters of {@link RetrieveEntityPermissions }. */
+export interface RetrieveEntityPermissionsArgs {
+  /** ManagedObjectReference to ManagedEntity, required */
+  entity: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >;
+  /** Boolean, required */
+  inherited: boolean;
+}
+
+/**
+ * RetrieveEntityPermissions
+ * _this is ServiceContent.authorizationManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function RetrieveEntityPermissions(
+  client: VimInvoker,
+  args: RetrieveEntityPermissionsArgs,
+  options?: CallOptions,
+): Promise<Permission[]> {
+  const result = await client.invoke(
+    "RetrieveEntityPermissions",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "authorizationManager", "RetrieveEntityPermissions"),
+        "r",
+      );
+      writeField(w, "entity", MorefCodec, args.entity, "r");
+      writeField(w, "inherited", BooleanCodec, args.inherited, "r");
+    },
+    { codec: PermissionCodec, occurrence: "ol" },
+    options,
+  );
+  return result as Permission[];
+}
+
+/** Parameters of {@link RetrieveEntityScheduledTask }. */
+export interface RetrieveEntityScheduledTaskArgs {
+  /** ManagedObjectReference to ManagedEntity, optional */
+  entity?: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >;
+}
+
+/**
+ * RetrieveEntityScheduledTask
+ * _this is ServiceContent.scheduledTaskManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function RetrieveEntityScheduledTask(
+  client: VimInvoker,
+  args: RetrieveEntityScheduledTaskArgs = {},
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"ScheduledTask">[]> {
+  const result = await client.invoke(
+    "RetrieveEntityScheduledTask",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "scheduledTaskManager", "RetrieveEntityScheduledTask"),
+        "r",
+      );
+      writeField(w, "entity", MorefCodec, args.entity, "o");
+    },
+    { codec: MorefCodec, occurrence: "ol" },
+    options,
+  );
+  return result as ManagedObjectReference<"ScheduledTask">[];
+}
+
+/**
+ * RetrieveHardwareUptime
+ * Faults: RuntimeFault.
+ */
+export async function RetrieveHardwareUptime(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostSystem">,
+  options?: CallOptions,
+): Promise<bigint> {
+  const result = await client.invoke(
+    "RetrieveHardwareUptime",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: LongCodec, occurrence: "r" },
+    options,
+  );
+  return result as bigint;
+}
+
+/** Parameters of {@link RetrieveObjectScheduledTask }. */
+export interface RetrieveObjectScheduledTaskArgs {
+  /** ManagedObjectReference, optional */
+  obj?: ManagedObjectReference;
+}
+
+/**
+ * RetrieveObjectScheduledTask
+ * _this is ServiceContent.scheduledTaskManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function RetrieveObjectScheduledTask(
+  client: VimInvoker,
+  args: RetrieveObjectScheduledTaskArgs = {},
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"ScheduledTask">[]> {
+  const result = await client.invoke(
+    "RetrieveObjectScheduledTask",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "scheduledTaskManager", "RetrieveObjectScheduledTask"),
+        "r",
+      );
+      writeField(w, "obj", MorefCodec, args.obj, "o");
+    },
+    { codec: MorefCodec, occurrence: "ol" },
+    options,
+  );
+  return result as ManagedObjectReference<"ScheduledTask">[];
+}
+
+/**
+ * RetrieveProductComponents
+ * Faults: RuntimeFault.
+ */
+export async function RetrieveProductComponents(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ServiceInstance">,
+  options?: CallOptions,
+): Promise<ProductComponentInfo[]> {
+  const result = await client.invoke(
+    "RetrieveProductComponents",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: ProductComponentInfoCodec, occurrence: "ol" },
+    options,
+  );
+  return result as ProductComponentInfo[];
+}
+
 /** Parameters of {@link RetrieveProperties }. */
 export interface RetrievePropertiesArgs {
   /** PropertyFilterSpec, required list */
@@ -1463,7 +15997,7 @@ export interface RetrievePropertiesArgs {
 /**
  * RetrieveProperties
  * _this is ServiceContent.propertyCollector, or `options.target` when given.
- * Faults: InvalidProperty.
+ * Faults: InvalidProperty, RuntimeFault.
  */
 export async function RetrieveProperties(
   client: VimInvoker,
@@ -1499,7 +16033,7 @@ export interface RetrievePropertiesExArgs {
 /**
  * RetrievePropertiesEx
  * _this is ServiceContent.propertyCollector, or `options.target` when given.
- * Faults: InvalidProperty.
+ * Faults: InvalidProperty, RuntimeFault.
  */
 export async function RetrievePropertiesEx(
   client: VimInvoker,
@@ -1525,8 +16059,43 @@ export async function RetrievePropertiesEx(
   return result as RetrieveResult | undefined;
 }
 
+/** Parameters of {@link RetrieveRolePermissions }. */
+export interface RetrieveRolePermissionsArgs {
+  /** Int, required */
+  roleId: number;
+}
+
+/**
+ * RetrieveRolePermissions
+ * _this is ServiceContent.authorizationManager, or `options.target` when given.
+ * Faults: NotFound, RuntimeFault.
+ */
+export async function RetrieveRolePermissions(
+  client: VimInvoker,
+  args: RetrieveRolePermissionsArgs,
+  options?: CallOptions,
+): Promise<Permission[]> {
+  const result = await client.invoke(
+    "RetrieveRolePermissions",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "authorizationManager", "RetrieveRolePermissions"),
+        "r",
+      );
+      writeField(w, "roleId", IntCodec, args.roleId, "r");
+    },
+    { codec: PermissionCodec, occurrence: "ol" },
+    options,
+  );
+  return result as Permission[];
+}
+
 /**
  * RetrieveServiceContent
+ * Faults: RuntimeFault.
  */
 export async function RetrieveServiceContent(
   client: VimInvoker,
@@ -1544,17 +16113,100 @@ export async function RetrieveServiceContent(
   return result as ServiceContent;
 }
 
+/** Parameters of {@link RetrieveUserGroups }. */
+export interface RetrieveUserGroupsArgs {
+  /** String, optional */
+  domain?: string;
+  /** String, required */
+  searchStr: string;
+  /** String, optional */
+  belongsToGroup?: string;
+  /** String, optional */
+  belongsToUser?: string;
+  /** Boolean, required */
+  exactMatch: boolean;
+  /** Boolean, required */
+  findUsers: boolean;
+  /** Boolean, required */
+  findGroups: boolean;
+}
+
+/**
+ * RetrieveUserGroups
+ * _this is ServiceContent.userDirectory, or `options.target` when given.
+ * Faults: NotFound, RuntimeFault.
+ */
+export async function RetrieveUserGroups(
+  client: VimInvoker,
+  args: RetrieveUserGroupsArgs,
+  options?: CallOptions,
+): Promise<UserSearchResult[]> {
+  const result = await client.invoke(
+    "RetrieveUserGroups",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "userDirectory", "RetrieveUserGroups"),
+        "r",
+      );
+      writeField(w, "domain", StringCodec, args.domain, "o");
+      writeField(w, "searchStr", StringCodec, args.searchStr, "r");
+      writeField(w, "belongsToGroup", StringCodec, args.belongsToGroup, "o");
+      writeField(w, "belongsToUser", StringCodec, args.belongsToUser, "o");
+      writeField(w, "exactMatch", BooleanCodec, args.exactMatch, "r");
+      writeField(w, "findUsers", BooleanCodec, args.findUsers, "r");
+      writeField(w, "findGroups", BooleanCodec, args.findGroups, "r");
+    },
+    { codec: UserSearchResultCodec, occurrence: "ol" },
+    options,
+  );
+  return result as UserSearchResult[];
+}
+
+/** Parameters of {@link RevertToCurrentSnapshot_Task }. */
+export interface RevertToCurrentSnapshot_TaskArgs {
+  /** ManagedObjectReference to HostSystem, optional */
+  host?: ManagedObjectReference<"HostSystem">;
+  /** Boolean, optional */
+  suppressPowerOn?: boolean;
+}
+
+/**
+ * RevertToCurrentSnapshot_Task
+ * Faults: TaskInProgress, SnapshotFault, InsufficientResourcesFault, InvalidState, VmConfigFault, NotFound, RuntimeFault.
+ */
+export async function RevertToCurrentSnapshot_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  args: RevertToCurrentSnapshot_TaskArgs = {},
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "RevertToCurrentSnapshot_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "host", MorefCodec, args.host, "o");
+      writeField(w, "suppressPowerOn", BooleanCodec, args.suppressPowerOn, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
 /** Parameters of {@link RevertToSnapshot_Task }. */
 export interface RevertToSnapshot_TaskArgs {
-  /** ManagedObjectReference, optional */
-  host?: ManagedObjectReference;
+  /** ManagedObjectReference to HostSystem, optional */
+  host?: ManagedObjectReference<"HostSystem">;
   /** Boolean, optional */
   suppressPowerOn?: boolean;
 }
 
 /**
  * RevertToSnapshot_Task
- * Faults: TaskInProgress, InsufficientResourcesFault, InvalidState, FileFault, VmConfigFault.
+ * Faults: TaskInProgress, InsufficientResourcesFault, InvalidState, FileFault, VmConfigFault, RuntimeFault.
  */
 export async function RevertToSnapshot_Task(
   client: VimInvoker,
@@ -1575,6 +16227,113 @@ export async function RevertToSnapshot_Task(
   return result as ManagedObjectReference<"Task">;
 }
 
+/**
+ * RewindCollector
+ * Faults: RuntimeFault.
+ */
+export async function RewindCollector(
+  client: VimInvoker,
+  _this: ManagedObjectReference<
+    "HistoryCollector" | "EventHistoryCollector" | "TaskHistoryCollector"
+  >,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RewindCollector",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * RunScheduledTask
+ * Faults: InvalidState, RuntimeFault.
+ */
+export async function RunScheduledTask(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ScheduledTask">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "RunScheduledTask",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link ScanHostPatchV2_Task }. */
+export interface ScanHostPatchV2_TaskArgs {
+  /** String, optional list */
+  metaUrls?: string[];
+  /** String, optional list */
+  bundleUrls?: string[];
+  /** HostPatchManagerPatchManagerOperationSpec, optional */
+  spec?: HostPatchManagerPatchManagerOperationSpec;
+}
+
+/**
+ * ScanHostPatchV2_Task
+ * Faults: RequestCanceled, InvalidState, TaskInProgress, PlatformConfigFault, RuntimeFault.
+ */
+export async function ScanHostPatchV2_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostPatchManager">,
+  args: ScanHostPatchV2_TaskArgs = {},
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "ScanHostPatchV2_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "metaUrls", StringCodec, args.metaUrls, "ol");
+      writeField(w, "bundleUrls", StringCodec, args.bundleUrls, "ol");
+      writeField(w, "spec", HostPatchManagerPatchManagerOperationSpecCodec, args.spec, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link ScanHostPatch_Task }. */
+export interface ScanHostPatch_TaskArgs {
+  /** HostPatchManagerLocator, required */
+  repository: HostPatchManagerLocator;
+  /** String, optional list */
+  updateID?: string[];
+}
+
+/**
+ * ScanHostPatch_Task
+ * Faults: RequestCanceled, PatchMetadataInvalid, PlatformConfigFault, RuntimeFault.
+ */
+export async function ScanHostPatch_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostPatchManager">,
+  args: ScanHostPatch_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "ScanHostPatch_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "repository", HostPatchManagerLocatorCodec, args.repository, "r");
+      writeField(w, "updateID", StringCodec, args.updateID, "ol");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
 /** Parameters of {@link SearchDatastoreSubFolders_Task }. */
 export interface SearchDatastoreSubFolders_TaskArgs {
   /** String, required */
@@ -1585,7 +16344,7 @@ export interface SearchDatastoreSubFolders_TaskArgs {
 
 /**
  * SearchDatastoreSubFolders_Task
- * Faults: InvalidDatastore, FileFault.
+ * Faults: InvalidDatastore, FileFault, RuntimeFault.
  */
 export async function SearchDatastoreSubFolders_Task(
   client: VimInvoker,
@@ -1616,7 +16375,7 @@ export interface SearchDatastore_TaskArgs {
 
 /**
  * SearchDatastore_Task
- * Faults: InvalidDatastore, FileFault.
+ * Faults: InvalidDatastore, FileFault, RuntimeFault.
  */
 export async function SearchDatastore_Task(
   client: VimInvoker,
@@ -1637,6 +16396,113 @@ export async function SearchDatastore_Task(
   return result as ManagedObjectReference<"Task">;
 }
 
+/** Parameters of {@link SelectActivePartition }. */
+export interface SelectActivePartitionArgs {
+  /** HostScsiDiskPartition, optional */
+  partition?: HostScsiDiskPartition;
+}
+
+/**
+ * SelectActivePartition
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function SelectActivePartition(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostDiagnosticSystem">,
+  args: SelectActivePartitionArgs = {},
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "SelectActivePartition",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "partition", HostScsiDiskPartitionCodec, args.partition, "o");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link SelectVnic }. */
+export interface SelectVnicArgs {
+  /** String, required */
+  device: string;
+}
+
+/**
+ * SelectVnic
+ * Faults: HostConfigFault, RuntimeFault.
+ */
+export async function SelectVnic(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostVMotionSystem">,
+  args: SelectVnicArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "SelectVnic",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "device", StringCodec, args.device, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link SelectVnicForNicType }. */
+export interface SelectVnicForNicTypeArgs {
+  /** String, required */
+  nicType: string;
+  /** String, required */
+  device: string;
+}
+
+/**
+ * SelectVnicForNicType
+ * Faults: HostConfigFault, InvalidArgument, RuntimeFault.
+ */
+export async function SelectVnicForNicType(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostVirtualNicManager">,
+  args: SelectVnicForNicTypeArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "SelectVnicForNicType",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "nicType", StringCodec, args.nicType, "r");
+      writeField(w, "device", StringCodec, args.device, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * SendTestNotification
+ * Faults: NotFound, InsufficientResourcesFault, RuntimeFault.
+ */
+export async function SendTestNotification(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostSnmpSystem">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "SendTestNotification",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
 /** Parameters of {@link SessionIsActive }. */
 export interface SessionIsActiveArgs {
   /** String, required */
@@ -1648,6 +16514,7 @@ export interface SessionIsActiveArgs {
 /**
  * SessionIsActive
  * _this is ServiceContent.sessionManager, or `options.target` when given.
+ * Faults: RuntimeFault.
  */
 export async function SessionIsActive(
   client: VimInvoker,
@@ -1673,9 +16540,521 @@ export async function SessionIsActive(
   return result as boolean;
 }
 
+/** Parameters of {@link SetCollectorPageSize }. */
+export interface SetCollectorPageSizeArgs {
+  /** Int, required */
+  maxCount: number;
+}
+
+/**
+ * SetCollectorPageSize
+ * Faults: RuntimeFault.
+ */
+export async function SetCollectorPageSize(
+  client: VimInvoker,
+  _this: ManagedObjectReference<
+    "HistoryCollector" | "EventHistoryCollector" | "TaskHistoryCollector"
+  >,
+  args: SetCollectorPageSizeArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "SetCollectorPageSize",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "maxCount", IntCodec, args.maxCount, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link SetDisplayTopology }. */
+export interface SetDisplayTopologyArgs {
+  /** VirtualMachineDisplayTopology, required list */
+  displays: VirtualMachineDisplayTopology[];
+}
+
+/**
+ * SetDisplayTopology
+ * Faults: InvalidState, ToolsUnavailable, RuntimeFault.
+ */
+export async function SetDisplayTopology(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  args: SetDisplayTopologyArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "SetDisplayTopology",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "displays", VirtualMachineDisplayTopologyCodec, args.displays, "rl");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link SetEntityPermissions }. */
+export interface SetEntityPermissionsArgs {
+  /** ManagedObjectReference to ManagedEntity, required */
+  entity: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >;
+  /** Permission, optional list */
+  permission?: Permission[];
+}
+
+/**
+ * SetEntityPermissions
+ * _this is ServiceContent.authorizationManager, or `options.target` when given.
+ * Faults: UserNotFound, NotFound, AuthMinimumAdminPermission, RuntimeFault.
+ */
+export async function SetEntityPermissions(
+  client: VimInvoker,
+  args: SetEntityPermissionsArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "SetEntityPermissions",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "authorizationManager", "SetEntityPermissions"),
+        "r",
+      );
+      writeField(w, "entity", MorefCodec, args.entity, "r");
+      writeField(w, "permission", PermissionCodec, args.permission, "ol");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link SetExtensionCertificate }. */
+export interface SetExtensionCertificateArgs {
+  /** String, required */
+  extensionKey: string;
+  /** String, optional */
+  certificatePem?: string;
+}
+
+/**
+ * SetExtensionCertificate
+ * _this is ServiceContent.extensionManager, or `options.target` when given.
+ * Faults: NotFound, NoClientCertificate, RuntimeFault.
+ */
+export async function SetExtensionCertificate(
+  client: VimInvoker,
+  args: SetExtensionCertificateArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "SetExtensionCertificate",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "extensionManager", "SetExtensionCertificate"),
+        "r",
+      );
+      writeField(w, "extensionKey", StringCodec, args.extensionKey, "r");
+      writeField(w, "certificatePem", StringCodec, args.certificatePem, "o");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link SetField }. */
+export interface SetFieldArgs {
+  /** ManagedObjectReference to ManagedEntity, required */
+  entity: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >;
+  /** Int, required */
+  key: number;
+  /** String, required */
+  value: string;
+}
+
+/**
+ * SetField
+ * _this is ServiceContent.customFieldsManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function SetField(
+  client: VimInvoker,
+  args: SetFieldArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "SetField",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "customFieldsManager", "SetField"),
+        "r",
+      );
+      writeField(w, "entity", MorefCodec, args.entity, "r");
+      writeField(w, "key", IntCodec, args.key, "r");
+      writeField(w, "value", StringCodec, args.value, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link SetLicenseEdition }. */
+export interface SetLicenseEditionArgs {
+  /** ManagedObjectReference to HostSystem, optional */
+  host?: ManagedObjectReference<"HostSystem">;
+  /** String, optional */
+  featureKey?: string;
+}
+
+/**
+ * SetLicenseEdition
+ * Faults: InvalidState, LicenseServerUnavailable, RuntimeFault.
+ */
+export async function SetLicenseEdition(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"LicenseManager">,
+  args: SetLicenseEditionArgs = {},
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "SetLicenseEdition",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "host", MorefCodec, args.host, "o");
+      writeField(w, "featureKey", StringCodec, args.featureKey, "o");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link SetLocale }. */
+export interface SetLocaleArgs {
+  /** String, required */
+  locale: string;
+}
+
+/**
+ * SetLocale
+ * _this is ServiceContent.sessionManager, or `options.target` when given.
+ * Faults: InvalidLocale, RuntimeFault.
+ */
+export async function SetLocale(
+  client: VimInvoker,
+  args: SetLocaleArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "SetLocale",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "sessionManager", "SetLocale"),
+        "r",
+      );
+      writeField(w, "locale", StringCodec, args.locale, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link SetMultipathLunPolicy }. */
+export interface SetMultipathLunPolicyArgs {
+  /** String, required */
+  lunId: string;
+  /** HostMultipathInfoLogicalUnitPolicy, required */
+  policy: HostMultipathInfoLogicalUnitPolicy;
+}
+
+/**
+ * SetMultipathLunPolicy
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function SetMultipathLunPolicy(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: SetMultipathLunPolicyArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "SetMultipathLunPolicy",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "lunId", StringCodec, args.lunId, "r");
+      writeField(w, "policy", HostMultipathInfoLogicalUnitPolicyCodec, args.policy, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link SetPublicKey }. */
+export interface SetPublicKeyArgs {
+  /** String, required */
+  extensionKey: string;
+  /** String, required */
+  publicKey: string;
+}
+
+/**
+ * SetPublicKey
+ * _this is ServiceContent.extensionManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function SetPublicKey(
+  client: VimInvoker,
+  args: SetPublicKeyArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "SetPublicKey",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "extensionManager", "SetPublicKey"),
+        "r",
+      );
+      writeField(w, "extensionKey", StringCodec, args.extensionKey, "r");
+      writeField(w, "publicKey", StringCodec, args.publicKey, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link SetScreenResolution }. */
+export interface SetScreenResolutionArgs {
+  /** Int, required */
+  width: number;
+  /** Int, required */
+  height: number;
+}
+
+/**
+ * SetScreenResolution
+ * Faults: InvalidState, ToolsUnavailable, RuntimeFault.
+ */
+export async function SetScreenResolution(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  args: SetScreenResolutionArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "SetScreenResolution",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "width", IntCodec, args.width, "r");
+      writeField(w, "height", IntCodec, args.height, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link SetTaskDescription }. */
+export interface SetTaskDescriptionArgs {
+  /** LocalizableMessage, required */
+  description: LocalizableMessage;
+}
+
+/**
+ * SetTaskDescription
+ * Faults: RuntimeFault.
+ */
+export async function SetTaskDescription(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Task">,
+  args: SetTaskDescriptionArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "SetTaskDescription",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "description", LocalizableMessageCodec, args.description, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link SetTaskState }. */
+export interface SetTaskStateArgs {
+  /** TaskInfoState, required */
+  state: TaskInfoState;
+  /** AnyType, optional */
+  result?: AnyValue;
+  /** LocalizedMethodFault, optional */
+  fault?: LocalizedMethodFault;
+}
+
+/**
+ * SetTaskState
+ * Faults: InvalidState, RuntimeFault.
+ */
+export async function SetTaskState(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Task">,
+  args: SetTaskStateArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "SetTaskState",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "state", TaskInfoStateCodec, args.state, "r");
+      writeField(w, "result", AnyTypeCodec, args.result, "o");
+      writeField(w, "fault", LocalizedMethodFaultCodec, args.fault, "o");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link SetVirtualDiskUuid }. */
+export interface SetVirtualDiskUuidArgs {
+  /** String, required */
+  name: string;
+  /** ManagedObjectReference to Datacenter, optional */
+  datacenter?: ManagedObjectReference<"Datacenter">;
+  /** String, required */
+  uuid: string;
+}
+
+/**
+ * SetVirtualDiskUuid
+ * _this is ServiceContent.virtualDiskManager, or `options.target` when given.
+ * Faults: FileFault, InvalidDatastore, RuntimeFault.
+ */
+export async function SetVirtualDiskUuid(
+  client: VimInvoker,
+  args: SetVirtualDiskUuidArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "SetVirtualDiskUuid",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "virtualDiskManager", "SetVirtualDiskUuid"),
+        "r",
+      );
+      writeField(w, "name", StringCodec, args.name, "r");
+      writeField(w, "datacenter", MorefCodec, args.datacenter, "o");
+      writeField(w, "uuid", StringCodec, args.uuid, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link ShrinkVirtualDisk_Task }. */
+export interface ShrinkVirtualDisk_TaskArgs {
+  /** String, required */
+  name: string;
+  /** ManagedObjectReference to Datacenter, optional */
+  datacenter?: ManagedObjectReference<"Datacenter">;
+  /** Boolean, optional */
+  copy?: boolean;
+}
+
+/**
+ * ShrinkVirtualDisk_Task
+ * _this is ServiceContent.virtualDiskManager, or `options.target` when given.
+ * Faults: FileFault, InvalidDatastore, RuntimeFault.
+ */
+export async function ShrinkVirtualDisk_Task(
+  client: VimInvoker,
+  args: ShrinkVirtualDisk_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "ShrinkVirtualDisk_Task",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "virtualDiskManager", "ShrinkVirtualDisk_Task"),
+        "r",
+      );
+      writeField(w, "name", StringCodec, args.name, "r");
+      writeField(w, "datacenter", MorefCodec, args.datacenter, "o");
+      writeField(w, "copy", BooleanCodec, args.copy, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
 /**
  * ShutdownGuest
- * Faults: ToolsUnavailable, TaskInProgress, InvalidState.
+ * Faults: ToolsUnavailable, TaskInProgress, InvalidState, RuntimeFault.
  */
 export async function ShutdownGuest(
   client: VimInvoker,
@@ -1693,9 +17072,303 @@ export async function ShutdownGuest(
   return result as void;
 }
 
+/** Parameters of {@link ShutdownHost_Task }. */
+export interface ShutdownHost_TaskArgs {
+  /** Boolean, required */
+  force: boolean;
+}
+
+/**
+ * ShutdownHost_Task
+ * Faults: InvalidState, RuntimeFault.
+ */
+export async function ShutdownHost_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostSystem">,
+  args: ShutdownHost_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "ShutdownHost_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "force", BooleanCodec, args.force, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link StageHostPatch_Task }. */
+export interface StageHostPatch_TaskArgs {
+  /** String, optional list */
+  metaUrls?: string[];
+  /** String, optional list */
+  bundleUrls?: string[];
+  /** String, optional list */
+  vibUrls?: string[];
+  /** HostPatchManagerPatchManagerOperationSpec, optional */
+  spec?: HostPatchManagerPatchManagerOperationSpec;
+}
+
+/**
+ * StageHostPatch_Task
+ * Faults: RequestCanceled, InvalidState, TaskInProgress, PlatformConfigFault, RuntimeFault.
+ */
+export async function StageHostPatch_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostPatchManager">,
+  args: StageHostPatch_TaskArgs = {},
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "StageHostPatch_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "metaUrls", StringCodec, args.metaUrls, "ol");
+      writeField(w, "bundleUrls", StringCodec, args.bundleUrls, "ol");
+      writeField(w, "vibUrls", StringCodec, args.vibUrls, "ol");
+      writeField(w, "spec", HostPatchManagerPatchManagerOperationSpecCodec, args.spec, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/**
+ * StandbyGuest
+ * Faults: ToolsUnavailable, TaskInProgress, InvalidState, RuntimeFault.
+ */
+export async function StandbyGuest(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "StandbyGuest",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link StartProgramInGuest }. */
+export interface StartProgramInGuestArgs {
+  /** ManagedObjectReference to VirtualMachine, required */
+  vm: ManagedObjectReference<"VirtualMachine">;
+  /** GuestAuthentication, required */
+  auth: GuestAuthentication;
+  /** GuestProgramSpec, required */
+  spec: GuestProgramSpec;
+}
+
+/**
+ * StartProgramInGuest
+ * Faults: GuestOperationsFault, InvalidState, TaskInProgress, FileFault, RuntimeFault.
+ */
+export async function StartProgramInGuest(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"GuestProcessManager">,
+  args: StartProgramInGuestArgs,
+  options?: CallOptions,
+): Promise<bigint> {
+  const result = await client.invoke(
+    "StartProgramInGuest",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vm", MorefCodec, args.vm, "r");
+      writeField(w, "auth", GuestAuthenticationCodec, args.auth, "r");
+      writeField(w, "spec", GuestProgramSpecCodec, args.spec, "r");
+    },
+    { codec: LongCodec, occurrence: "r" },
+    options,
+  );
+  return result as bigint;
+}
+
+/** Parameters of {@link StartRecording_Task }. */
+export interface StartRecording_TaskArgs {
+  /** String, required */
+  name: string;
+  /** String, optional */
+  description?: string;
+}
+
+/**
+ * StartRecording_Task
+ * Faults: InvalidState, InvalidPowerState, TaskInProgress, FileFault, SnapshotFault, VmConfigFault, RecordReplayDisabled, HostIncompatibleForRecordReplay, InvalidName, RuntimeFault.
+ */
+export async function StartRecording_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  args: StartRecording_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "StartRecording_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "name", StringCodec, args.name, "r");
+      writeField(w, "description", StringCodec, args.description, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link StartReplaying_Task }. */
+export interface StartReplaying_TaskArgs {
+  /** ManagedObjectReference to VirtualMachineSnapshot, required */
+  replaySnapshot: ManagedObjectReference<"VirtualMachineSnapshot">;
+}
+
+/**
+ * StartReplaying_Task
+ * Faults: InvalidState, InvalidPowerState, TaskInProgress, FileFault, SnapshotFault, NotFound, VmConfigFault, RecordReplayDisabled, HostIncompatibleForRecordReplay, RuntimeFault.
+ */
+export async function StartReplaying_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  args: StartReplaying_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "StartReplaying_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "replaySnapshot", MorefCodec, args.replaySnapshot, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link StartService }. */
+export interface StartServiceArgs {
+  /** String, required */
+  id: string;
+}
+
+/**
+ * StartService
+ * Faults: InvalidState, NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function StartService(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostServiceSystem">,
+  args: StartServiceArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "StartService",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "id", StringCodec, args.id, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * StopRecording_Task
+ * Faults: InvalidState, InvalidPowerState, TaskInProgress, FileFault, SnapshotFault, RuntimeFault.
+ */
+export async function StopRecording_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "StopRecording_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/**
+ * StopReplaying_Task
+ * Faults: InvalidState, InvalidPowerState, TaskInProgress, FileFault, SnapshotFault, RuntimeFault.
+ */
+export async function StopReplaying_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "StopReplaying_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link StopService }. */
+export interface StopServiceArgs {
+  /** String, required */
+  id: string;
+}
+
+/**
+ * StopService
+ * Faults: InvalidState, NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function StopService(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostServiceSystem">,
+  args: StopServiceArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "StopService",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "id", StringCodec, args.id, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * SuspendVApp_Task
+ * Faults: TaskInProgress, InvalidState, VAppConfigFault, RuntimeFault.
+ */
+export async function SuspendVApp_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualApp">,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "SuspendVApp_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
 /**
  * SuspendVM_Task
- * Faults: TaskInProgress, InvalidState.
+ * Faults: TaskInProgress, InvalidState, RuntimeFault.
  */
 export async function SuspendVM_Task(
   client: VimInvoker,
@@ -1713,6 +17386,68 @@ export async function SuspendVM_Task(
   return result as ManagedObjectReference<"Task">;
 }
 
+/** Parameters of {@link TerminateFaultTolerantVM_Task }. */
+export interface TerminateFaultTolerantVM_TaskArgs {
+  /** ManagedObjectReference to VirtualMachine, optional */
+  vm?: ManagedObjectReference<"VirtualMachine">;
+}
+
+/**
+ * TerminateFaultTolerantVM_Task
+ * Faults: TaskInProgress, VmFaultToleranceIssue, InvalidState, RuntimeFault.
+ */
+export async function TerminateFaultTolerantVM_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  args: TerminateFaultTolerantVM_TaskArgs = {},
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "TerminateFaultTolerantVM_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vm", MorefCodec, args.vm, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link TerminateProcessInGuest }. */
+export interface TerminateProcessInGuestArgs {
+  /** ManagedObjectReference to VirtualMachine, required */
+  vm: ManagedObjectReference<"VirtualMachine">;
+  /** GuestAuthentication, required */
+  auth: GuestAuthentication;
+  /** Long, required */
+  pid: bigint;
+}
+
+/**
+ * TerminateProcessInGuest
+ * Faults: GuestOperationsFault, InvalidState, TaskInProgress, RuntimeFault.
+ */
+export async function TerminateProcessInGuest(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"GuestProcessManager">,
+  args: TerminateProcessInGuestArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "TerminateProcessInGuest",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vm", MorefCodec, args.vm, "r");
+      writeField(w, "auth", GuestAuthenticationCodec, args.auth, "r");
+      writeField(w, "pid", LongCodec, args.pid, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
 /** Parameters of {@link TerminateSession }. */
 export interface TerminateSessionArgs {
   /** String, required list */
@@ -1722,7 +17457,7 @@ export interface TerminateSessionArgs {
 /**
  * TerminateSession
  * _this is ServiceContent.sessionManager, or `options.target` when given.
- * Faults: NotFound.
+ * Faults: NotFound, RuntimeFault.
  */
 export async function TerminateSession(
   client: VimInvoker,
@@ -1748,8 +17483,330 @@ export async function TerminateSession(
 }
 
 /**
+ * TerminateVM
+ * Faults: InvalidState, TaskInProgress, RuntimeFault.
+ */
+export async function TerminateVM(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "TerminateVM",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * TurnOffFaultToleranceForVM_Task
+ * Faults: TaskInProgress, VmFaultToleranceIssue, InvalidState, RuntimeFault.
+ */
+export async function TurnOffFaultToleranceForVM_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "TurnOffFaultToleranceForVM_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link UnassignUserFromGroup }. */
+export interface UnassignUserFromGroupArgs {
+  /** String, required */
+  user: string;
+  /** String, required */
+  group: string;
+}
+
+/**
+ * UnassignUserFromGroup
+ * Faults: UserNotFound, RuntimeFault.
+ */
+export async function UnassignUserFromGroup(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostLocalAccountManager">,
+  args: UnassignUserFromGroupArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UnassignUserFromGroup",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "user", StringCodec, args.user, "r");
+      writeField(w, "group", StringCodec, args.group, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UnbindVnic }. */
+export interface UnbindVnicArgs {
+  /** String, required */
+  iScsiHbaName: string;
+  /** String, required */
+  vnicDevice: string;
+  /** Boolean, required */
+  force: boolean;
+}
+
+/**
+ * UnbindVnic
+ * Faults: IscsiFaultVnicNotBound, IscsiFaultVnicHasActivePaths, IscsiFaultVnicIsLastPath, PlatformConfigFault, IscsiFault, NotFound, RuntimeFault.
+ */
+export async function UnbindVnic(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"IscsiManager">,
+  args: UnbindVnicArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UnbindVnic",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "iScsiHbaName", StringCodec, args.iScsiHbaName, "r");
+      writeField(w, "vnicDevice", StringCodec, args.vnicDevice, "r");
+      writeField(w, "force", BooleanCodec, args.force, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UninstallHostPatch_Task }. */
+export interface UninstallHostPatch_TaskArgs {
+  /** String, optional list */
+  bulletinIds?: string[];
+  /** HostPatchManagerPatchManagerOperationSpec, optional */
+  spec?: HostPatchManagerPatchManagerOperationSpec;
+}
+
+/**
+ * UninstallHostPatch_Task
+ * Faults: InvalidState, TaskInProgress, PlatformConfigFault, RuntimeFault.
+ */
+export async function UninstallHostPatch_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostPatchManager">,
+  args: UninstallHostPatch_TaskArgs = {},
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "UninstallHostPatch_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "bulletinIds", StringCodec, args.bulletinIds, "ol");
+      writeField(w, "spec", HostPatchManagerPatchManagerOperationSpecCodec, args.spec, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link UninstallService }. */
+export interface UninstallServiceArgs {
+  /** String, required */
+  id: string;
+}
+
+/**
+ * UninstallService
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function UninstallService(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostServiceSystem">,
+  args: UninstallServiceArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UninstallService",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "id", StringCodec, args.id, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UnmountForceMountedVmfsVolume }. */
+export interface UnmountForceMountedVmfsVolumeArgs {
+  /** String, required */
+  vmfsUuid: string;
+}
+
+/**
+ * UnmountForceMountedVmfsVolume
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function UnmountForceMountedVmfsVolume(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: UnmountForceMountedVmfsVolumeArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UnmountForceMountedVmfsVolume",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vmfsUuid", StringCodec, args.vmfsUuid, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * UnmountToolsInstaller
+ * Faults: InvalidState, VmConfigFault, RuntimeFault.
+ */
+export async function UnmountToolsInstaller(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UnmountToolsInstaller",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UnmountVffsVolume }. */
+export interface UnmountVffsVolumeArgs {
+  /** String, required */
+  vffsUuid: string;
+}
+
+/**
+ * UnmountVffsVolume
+ * Faults: NotFound, InvalidState, HostConfigFault, ResourceInUse, RuntimeFault.
+ */
+export async function UnmountVffsVolume(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: UnmountVffsVolumeArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UnmountVffsVolume",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vffsUuid", StringCodec, args.vffsUuid, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UnmountVmfsVolume }. */
+export interface UnmountVmfsVolumeArgs {
+  /** String, required */
+  vmfsUuid: string;
+}
+
+/**
+ * UnmountVmfsVolume
+ * Faults: NotFound, InvalidState, HostConfigFault, ResourceInUse, RuntimeFault.
+ */
+export async function UnmountVmfsVolume(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: UnmountVmfsVolumeArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UnmountVmfsVolume",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vmfsUuid", StringCodec, args.vmfsUuid, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * UnregisterAndDestroy_Task
+ * Faults: ConcurrentAccess, InvalidState, RuntimeFault.
+ */
+export async function UnregisterAndDestroy_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Folder" | "StoragePod">,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "UnregisterAndDestroy_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link UnregisterExtension }. */
+export interface UnregisterExtensionArgs {
+  /** String, required */
+  extensionKey: string;
+}
+
+/**
+ * UnregisterExtension
+ * _this is ServiceContent.extensionManager, or `options.target` when given.
+ * Faults: NotFound, RuntimeFault.
+ */
+export async function UnregisterExtension(
+  client: VimInvoker,
+  args: UnregisterExtensionArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UnregisterExtension",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "extensionManager", "UnregisterExtension"),
+        "r",
+      );
+      writeField(w, "extensionKey", StringCodec, args.extensionKey, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
  * UnregisterVM
- * Faults: TaskInProgress, InvalidPowerState.
+ * Faults: TaskInProgress, InvalidPowerState, RuntimeFault.
  */
 export async function UnregisterVM(
   client: VimInvoker,
@@ -1767,23 +17824,2091 @@ export async function UnregisterVM(
   return result as void;
 }
 
+/** Parameters of {@link UpdateAnswerFile_Task }. */
+export interface UpdateAnswerFile_TaskArgs {
+  /** ManagedObjectReference to HostSystem, required */
+  host: ManagedObjectReference<"HostSystem">;
+  /** AnswerFileCreateSpec, required */
+  configSpec: AnswerFileCreateSpec;
+}
+
+/**
+ * UpdateAnswerFile_Task
+ * _this is ServiceContent.hostProfileManager, or `options.target` when given.
+ * Faults: AnswerFileUpdateFailed, RuntimeFault.
+ */
+export async function UpdateAnswerFile_Task(
+  client: VimInvoker,
+  args: UpdateAnswerFile_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "UpdateAnswerFile_Task",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "hostProfileManager", "UpdateAnswerFile_Task"),
+        "r",
+      );
+      writeField(w, "host", MorefCodec, args.host, "r");
+      writeField(w, "configSpec", AnswerFileCreateSpecCodec, args.configSpec, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link UpdateAssignedLicense }. */
+export interface UpdateAssignedLicenseArgs {
+  /** String, required */
+  entity: string;
+  /** String, required */
+  licenseKey: string;
+  /** String, optional */
+  entityDisplayName?: string;
+}
+
+/**
+ * UpdateAssignedLicense
+ * Faults: LicenseEntityNotFound, RuntimeFault.
+ */
+export async function UpdateAssignedLicense(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"LicenseAssignmentManager">,
+  args: UpdateAssignedLicenseArgs,
+  options?: CallOptions,
+): Promise<LicenseManagerLicenseInfo> {
+  const result = await client.invoke(
+    "UpdateAssignedLicense",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "entity", StringCodec, args.entity, "r");
+      writeField(w, "licenseKey", StringCodec, args.licenseKey, "r");
+      writeField(w, "entityDisplayName", StringCodec, args.entityDisplayName, "o");
+    },
+    { codec: LicenseManagerLicenseInfoCodec, occurrence: "r" },
+    options,
+  );
+  return result as LicenseManagerLicenseInfo;
+}
+
+/** Parameters of {@link UpdateAuthorizationRole }. */
+export interface UpdateAuthorizationRoleArgs {
+  /** Int, required */
+  roleId: number;
+  /** String, required */
+  newName: string;
+  /** String, optional list */
+  privIds?: string[];
+}
+
+/**
+ * UpdateAuthorizationRole
+ * _this is ServiceContent.authorizationManager, or `options.target` when given.
+ * Faults: NotFound, InvalidName, AlreadyExists, RuntimeFault.
+ */
+export async function UpdateAuthorizationRole(
+  client: VimInvoker,
+  args: UpdateAuthorizationRoleArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateAuthorizationRole",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "authorizationManager", "UpdateAuthorizationRole"),
+        "r",
+      );
+      writeField(w, "roleId", IntCodec, args.roleId, "r");
+      writeField(w, "newName", StringCodec, args.newName, "r");
+      writeField(w, "privIds", StringCodec, args.privIds, "ol");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateBootDevice }. */
+export interface UpdateBootDeviceArgs {
+  /** String, required */
+  key: string;
+}
+
+/**
+ * UpdateBootDevice
+ * Faults: RuntimeFault.
+ */
+export async function UpdateBootDevice(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostBootDeviceSystem">,
+  args: UpdateBootDeviceArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateBootDevice",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "key", StringCodec, args.key, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateChildResourceConfiguration }. */
+export interface UpdateChildResourceConfigurationArgs {
+  /** ResourceConfigSpec, required list */
+  spec: ResourceConfigSpec[];
+}
+
+/**
+ * UpdateChildResourceConfiguration
+ * Faults: InvalidState, InsufficientResourcesFault, RuntimeFault.
+ */
+export async function UpdateChildResourceConfiguration(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ResourcePool" | "VirtualApp">,
+  args: UpdateChildResourceConfigurationArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateChildResourceConfiguration",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "spec", ResourceConfigSpecCodec, args.spec, "rl");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateClusterProfile }. */
+export interface UpdateClusterProfileArgs {
+  /** ClusterProfileConfigSpec, required */
+  config: ClusterProfileConfigSpec;
+}
+
+/**
+ * UpdateClusterProfile
+ * Faults: DuplicateName, RuntimeFault.
+ */
+export async function UpdateClusterProfile(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ClusterProfile">,
+  args: UpdateClusterProfileArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateClusterProfile",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "config", ClusterProfileConfigSpecCodec, args.config, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateConfig }. */
+export interface UpdateConfigArgs {
+  /** String, optional */
+  name?: string;
+  /** ResourceConfigSpec, optional */
+  config?: ResourceConfigSpec;
+}
+
+/**
+ * UpdateConfig
+ * Faults: InvalidName, DuplicateName, InsufficientResourcesFault, ConcurrentAccess, RuntimeFault.
+ */
+export async function UpdateConfig(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"ResourcePool" | "VirtualApp">,
+  args: UpdateConfigArgs = {},
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateConfig",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "name", StringCodec, args.name, "o");
+      writeField(w, "config", ResourceConfigSpecCodec, args.config, "o");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateConsoleIpRouteConfig }. */
+export interface UpdateConsoleIpRouteConfigArgs {
+  /** HostIpRouteConfig, required */
+  config: HostIpRouteConfig;
+}
+
+/**
+ * UpdateConsoleIpRouteConfig
+ * Faults: HostConfigFault, RuntimeFault.
+ */
+export async function UpdateConsoleIpRouteConfig(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostNetworkSystem">,
+  args: UpdateConsoleIpRouteConfigArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateConsoleIpRouteConfig",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "config", HostIpRouteConfigCodec, args.config, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateCounterLevelMapping }. */
+export interface UpdateCounterLevelMappingArgs {
+  /** PerformanceManagerCounterLevelMapping, required list */
+  counterLevelMap: PerformanceManagerCounterLevelMapping[];
+}
+
+/**
+ * UpdateCounterLevelMapping
+ * _this is ServiceContent.perfManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function UpdateCounterLevelMapping(
+  client: VimInvoker,
+  args: UpdateCounterLevelMappingArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateCounterLevelMapping",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "perfManager", "UpdateCounterLevelMapping"),
+        "r",
+      );
+      writeField(
+        w,
+        "counterLevelMap",
+        PerformanceManagerCounterLevelMappingCodec,
+        args.counterLevelMap,
+        "rl",
+      );
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateDVSHealthCheckConfig_Task }. */
+export interface UpdateDVSHealthCheckConfig_TaskArgs {
+  /** DVSHealthCheckConfig, required list */
+  healthCheckConfig: DVSHealthCheckConfig[];
+}
+
+/**
+ * UpdateDVSHealthCheckConfig_Task
+ * Faults: DvsFault, RuntimeFault.
+ */
+export async function UpdateDVSHealthCheckConfig_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"DistributedVirtualSwitch" | "VmwareDistributedVirtualSwitch">,
+  args: UpdateDVSHealthCheckConfig_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "UpdateDVSHealthCheckConfig_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "healthCheckConfig", DVSHealthCheckConfigCodec, args.healthCheckConfig, "rl");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link UpdateDVSLacpGroupConfig_Task }. */
+export interface UpdateDVSLacpGroupConfig_TaskArgs {
+  /** VMwareDvsLacpGroupSpec, required list */
+  lacpGroupSpec: VMwareDvsLacpGroupSpec[];
+}
+
+/**
+ * UpdateDVSLacpGroupConfig_Task
+ * Faults: DvsFault, RuntimeFault.
+ */
+export async function UpdateDVSLacpGroupConfig_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VmwareDistributedVirtualSwitch">,
+  args: UpdateDVSLacpGroupConfig_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "UpdateDVSLacpGroupConfig_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "lacpGroupSpec", VMwareDvsLacpGroupSpecCodec, args.lacpGroupSpec, "rl");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link UpdateDateTime }. */
+export interface UpdateDateTimeArgs {
+  /** DateTime, required */
+  dateTime: Date;
+}
+
+/**
+ * UpdateDateTime
+ * Faults: HostConfigFault, RuntimeFault.
+ */
+export async function UpdateDateTime(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostDateTimeSystem">,
+  args: UpdateDateTimeArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateDateTime",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "dateTime", DateTimeCodec, args.dateTime, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateDateTimeConfig }. */
+export interface UpdateDateTimeConfigArgs {
+  /** HostDateTimeConfig, required */
+  config: HostDateTimeConfig;
+}
+
+/**
+ * UpdateDateTimeConfig
+ * Faults: HostConfigFault, RuntimeFault.
+ */
+export async function UpdateDateTimeConfig(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostDateTimeSystem">,
+  args: UpdateDateTimeConfigArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateDateTimeConfig",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "config", HostDateTimeConfigCodec, args.config, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateDefaultPolicy }. */
+export interface UpdateDefaultPolicyArgs {
+  /** HostFirewallDefaultPolicy, required */
+  defaultPolicy: HostFirewallDefaultPolicy;
+}
+
+/**
+ * UpdateDefaultPolicy
+ * Faults: RuntimeFault.
+ */
+export async function UpdateDefaultPolicy(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostFirewallSystem">,
+  args: UpdateDefaultPolicyArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateDefaultPolicy",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "defaultPolicy", HostFirewallDefaultPolicyCodec, args.defaultPolicy, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateDiskPartitions }. */
+export interface UpdateDiskPartitionsArgs {
+  /** String, required */
+  devicePath: string;
+  /** HostDiskPartitionSpec, required */
+  spec: HostDiskPartitionSpec;
+}
+
+/**
+ * UpdateDiskPartitions
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function UpdateDiskPartitions(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: UpdateDiskPartitionsArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateDiskPartitions",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "devicePath", StringCodec, args.devicePath, "r");
+      writeField(w, "spec", HostDiskPartitionSpecCodec, args.spec, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateDnsConfig }. */
+export interface UpdateDnsConfigArgs {
+  /** HostDnsConfig, required */
+  config: HostDnsConfig;
+}
+
+/**
+ * UpdateDnsConfig
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function UpdateDnsConfig(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostNetworkSystem">,
+  args: UpdateDnsConfigArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateDnsConfig",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "config", HostDnsConfigCodec, args.config, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateDvsCapability }. */
+export interface UpdateDvsCapabilityArgs {
+  /** DVSCapability, required */
+  capability: DVSCapability;
+}
+
+/**
+ * UpdateDvsCapability
+ * Faults: DvsFault, RuntimeFault.
+ */
+export async function UpdateDvsCapability(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"DistributedVirtualSwitch" | "VmwareDistributedVirtualSwitch">,
+  args: UpdateDvsCapabilityArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateDvsCapability",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "capability", DVSCapabilityCodec, args.capability, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateExtension }. */
+export interface UpdateExtensionArgs {
+  /** Extension, required */
+  extension: Extension;
+}
+
+/**
+ * UpdateExtension
+ * _this is ServiceContent.extensionManager, or `options.target` when given.
+ * Faults: NotFound, RuntimeFault.
+ */
+export async function UpdateExtension(
+  client: VimInvoker,
+  args: UpdateExtensionArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateExtension",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "extensionManager", "UpdateExtension"),
+        "r",
+      );
+      writeField(w, "extension", ExtensionCodec, args.extension, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateFlags }. */
+export interface UpdateFlagsArgs {
+  /** HostFlagInfo, required */
+  flagInfo: HostFlagInfo;
+}
+
+/**
+ * UpdateFlags
+ * Faults: RuntimeFault.
+ */
+export async function UpdateFlags(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostSystem">,
+  args: UpdateFlagsArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateFlags",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "flagInfo", HostFlagInfoCodec, args.flagInfo, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateHostImageAcceptanceLevel }. */
+export interface UpdateHostImageAcceptanceLevelArgs {
+  /** String, required */
+  newAcceptanceLevel: string;
+}
+
+/**
+ * UpdateHostImageAcceptanceLevel
+ * Faults: HostConfigFault, RuntimeFault.
+ */
+export async function UpdateHostImageAcceptanceLevel(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostImageConfigManager">,
+  args: UpdateHostImageAcceptanceLevelArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateHostImageAcceptanceLevel",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "newAcceptanceLevel", StringCodec, args.newAcceptanceLevel, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateHostProfile }. */
+export interface UpdateHostProfileArgs {
+  /** HostProfileConfigSpec, required */
+  config: HostProfileConfigSpec;
+}
+
+/**
+ * UpdateHostProfile
+ * Faults: DuplicateName, ProfileUpdateFailed, RuntimeFault.
+ */
+export async function UpdateHostProfile(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostProfile">,
+  args: UpdateHostProfileArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateHostProfile",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "config", HostProfileConfigSpecCodec, args.config, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateInternetScsiAdvancedOptions }. */
+export interface UpdateInternetScsiAdvancedOptionsArgs {
+  /** String, required */
+  iScsiHbaDevice: string;
+  /** HostInternetScsiHbaTargetSet, optional */
+  targetSet?: HostInternetScsiHbaTargetSet;
+  /** HostInternetScsiHbaParamValue, required list */
+  options: HostInternetScsiHbaParamValue[];
+}
+
+/**
+ * UpdateInternetScsiAdvancedOptions
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function UpdateInternetScsiAdvancedOptions(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: UpdateInternetScsiAdvancedOptionsArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateInternetScsiAdvancedOptions",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "iScsiHbaDevice", StringCodec, args.iScsiHbaDevice, "r");
+      writeField(w, "targetSet", HostInternetScsiHbaTargetSetCodec, args.targetSet, "o");
+      writeField(w, "options", HostInternetScsiHbaParamValueCodec, args.options, "rl");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateInternetScsiAlias }. */
+export interface UpdateInternetScsiAliasArgs {
+  /** String, required */
+  iScsiHbaDevice: string;
+  /** String, required */
+  iScsiAlias: string;
+}
+
+/**
+ * UpdateInternetScsiAlias
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function UpdateInternetScsiAlias(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: UpdateInternetScsiAliasArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateInternetScsiAlias",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "iScsiHbaDevice", StringCodec, args.iScsiHbaDevice, "r");
+      writeField(w, "iScsiAlias", StringCodec, args.iScsiAlias, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateInternetScsiAuthenticationProperties }. */
+export interface UpdateInternetScsiAuthenticationPropertiesArgs {
+  /** String, required */
+  iScsiHbaDevice: string;
+  /** HostInternetScsiHbaAuthenticationProperties, required */
+  authenticationProperties: HostInternetScsiHbaAuthenticationProperties;
+  /** HostInternetScsiHbaTargetSet, optional */
+  targetSet?: HostInternetScsiHbaTargetSet;
+}
+
+/**
+ * UpdateInternetScsiAuthenticationProperties
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function UpdateInternetScsiAuthenticationProperties(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: UpdateInternetScsiAuthenticationPropertiesArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateInternetScsiAuthenticationProperties",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "iScsiHbaDevice", StringCodec, args.iScsiHbaDevice, "r");
+      writeField(
+        w,
+        "authenticationProperties",
+        HostInternetScsiHbaAuthenticationPropertiesCodec,
+        args.authenticationProperties,
+        "r",
+      );
+      writeField(w, "targetSet", HostInternetScsiHbaTargetSetCodec, args.targetSet, "o");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateInternetScsiDigestProperties }. */
+export interface UpdateInternetScsiDigestPropertiesArgs {
+  /** String, required */
+  iScsiHbaDevice: string;
+  /** HostInternetScsiHbaTargetSet, optional */
+  targetSet?: HostInternetScsiHbaTargetSet;
+  /** HostInternetScsiHbaDigestProperties, required */
+  digestProperties: HostInternetScsiHbaDigestProperties;
+}
+
+/**
+ * UpdateInternetScsiDigestProperties
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function UpdateInternetScsiDigestProperties(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: UpdateInternetScsiDigestPropertiesArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateInternetScsiDigestProperties",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "iScsiHbaDevice", StringCodec, args.iScsiHbaDevice, "r");
+      writeField(w, "targetSet", HostInternetScsiHbaTargetSetCodec, args.targetSet, "o");
+      writeField(
+        w,
+        "digestProperties",
+        HostInternetScsiHbaDigestPropertiesCodec,
+        args.digestProperties,
+        "r",
+      );
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateInternetScsiDiscoveryProperties }. */
+export interface UpdateInternetScsiDiscoveryPropertiesArgs {
+  /** String, required */
+  iScsiHbaDevice: string;
+  /** HostInternetScsiHbaDiscoveryProperties, required */
+  discoveryProperties: HostInternetScsiHbaDiscoveryProperties;
+}
+
+/**
+ * UpdateInternetScsiDiscoveryProperties
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function UpdateInternetScsiDiscoveryProperties(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: UpdateInternetScsiDiscoveryPropertiesArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateInternetScsiDiscoveryProperties",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "iScsiHbaDevice", StringCodec, args.iScsiHbaDevice, "r");
+      writeField(
+        w,
+        "discoveryProperties",
+        HostInternetScsiHbaDiscoveryPropertiesCodec,
+        args.discoveryProperties,
+        "r",
+      );
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateInternetScsiIPProperties }. */
+export interface UpdateInternetScsiIPPropertiesArgs {
+  /** String, required */
+  iScsiHbaDevice: string;
+  /** HostInternetScsiHbaIPProperties, required */
+  ipProperties: HostInternetScsiHbaIPProperties;
+}
+
+/**
+ * UpdateInternetScsiIPProperties
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function UpdateInternetScsiIPProperties(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: UpdateInternetScsiIPPropertiesArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateInternetScsiIPProperties",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "iScsiHbaDevice", StringCodec, args.iScsiHbaDevice, "r");
+      writeField(w, "ipProperties", HostInternetScsiHbaIPPropertiesCodec, args.ipProperties, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateInternetScsiName }. */
+export interface UpdateInternetScsiNameArgs {
+  /** String, required */
+  iScsiHbaDevice: string;
+  /** String, required */
+  iScsiName: string;
+}
+
+/**
+ * UpdateInternetScsiName
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function UpdateInternetScsiName(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: UpdateInternetScsiNameArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateInternetScsiName",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "iScsiHbaDevice", StringCodec, args.iScsiHbaDevice, "r");
+      writeField(w, "iScsiName", StringCodec, args.iScsiName, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateIpConfig }. */
+export interface UpdateIpConfigArgs {
+  /** HostIpConfig, required */
+  ipConfig: HostIpConfig;
+}
+
+/**
+ * UpdateIpConfig
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function UpdateIpConfig(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostVMotionSystem">,
+  args: UpdateIpConfigArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateIpConfig",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "ipConfig", HostIpConfigCodec, args.ipConfig, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateIpPool }. */
+export interface UpdateIpPoolArgs {
+  /** ManagedObjectReference to Datacenter, required */
+  dc: ManagedObjectReference<"Datacenter">;
+  /** IpPool, required */
+  pool: IpPool;
+}
+
+/**
+ * UpdateIpPool
+ * _this is ServiceContent.ipPoolManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function UpdateIpPool(
+  client: VimInvoker,
+  args: UpdateIpPoolArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateIpPool",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "ipPoolManager", "UpdateIpPool"),
+        "r",
+      );
+      writeField(w, "dc", MorefCodec, args.dc, "r");
+      writeField(w, "pool", IpPoolCodec, args.pool, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateIpRouteConfig }. */
+export interface UpdateIpRouteConfigArgs {
+  /** HostIpRouteConfig, required */
+  config: HostIpRouteConfig;
+}
+
+/**
+ * UpdateIpRouteConfig
+ * Faults: HostConfigFault, InvalidState, RuntimeFault.
+ */
+export async function UpdateIpRouteConfig(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostNetworkSystem">,
+  args: UpdateIpRouteConfigArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateIpRouteConfig",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "config", HostIpRouteConfigCodec, args.config, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateIpRouteTableConfig }. */
+export interface UpdateIpRouteTableConfigArgs {
+  /** HostIpRouteTableConfig, required */
+  config: HostIpRouteTableConfig;
+}
+
+/**
+ * UpdateIpRouteTableConfig
+ * Faults: HostConfigFault, RuntimeFault.
+ */
+export async function UpdateIpRouteTableConfig(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostNetworkSystem">,
+  args: UpdateIpRouteTableConfigArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateIpRouteTableConfig",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "config", HostIpRouteTableConfigCodec, args.config, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateIpmi }. */
+export interface UpdateIpmiArgs {
+  /** HostIpmiInfo, required */
+  ipmiInfo: HostIpmiInfo;
+}
+
+/**
+ * UpdateIpmi
+ * Faults: InvalidIpmiLoginInfo, InvalidIpmiMacAddress, RuntimeFault.
+ */
+export async function UpdateIpmi(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostSystem">,
+  args: UpdateIpmiArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateIpmi",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "ipmiInfo", HostIpmiInfoCodec, args.ipmiInfo, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateLicense }. */
+export interface UpdateLicenseArgs {
+  /** String, required */
+  licenseKey: string;
+  /** KeyValue, optional list */
+  labels?: KeyValue[];
+}
+
+/**
+ * UpdateLicense
+ * Faults: RuntimeFault.
+ */
+export async function UpdateLicense(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"LicenseManager">,
+  args: UpdateLicenseArgs,
+  options?: CallOptions,
+): Promise<LicenseManagerLicenseInfo> {
+  const result = await client.invoke(
+    "UpdateLicense",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "licenseKey", StringCodec, args.licenseKey, "r");
+      writeField(w, "labels", KeyValueCodec, args.labels, "ol");
+    },
+    { codec: LicenseManagerLicenseInfoCodec, occurrence: "r" },
+    options,
+  );
+  return result as LicenseManagerLicenseInfo;
+}
+
+/** Parameters of {@link UpdateLicenseLabel }. */
+export interface UpdateLicenseLabelArgs {
+  /** String, required */
+  licenseKey: string;
+  /** String, required */
+  labelKey: string;
+  /** String, required */
+  labelValue: string;
+}
+
+/**
+ * UpdateLicenseLabel
+ * Faults: RuntimeFault.
+ */
+export async function UpdateLicenseLabel(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"LicenseManager">,
+  args: UpdateLicenseLabelArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateLicenseLabel",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "licenseKey", StringCodec, args.licenseKey, "r");
+      writeField(w, "labelKey", StringCodec, args.labelKey, "r");
+      writeField(w, "labelValue", StringCodec, args.labelValue, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateLinkedChildren }. */
+export interface UpdateLinkedChildrenArgs {
+  /** VirtualAppLinkInfo, optional list */
+  addChangeSet?: VirtualAppLinkInfo[];
+  /** ManagedObjectReference to ManagedEntity, optional list */
+  removeSet?: ManagedObjectReference<
+    | "ManagedEntity"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostSystem"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "StoragePod"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VmwareDistributedVirtualSwitch"
+  >[];
+}
+
+/**
+ * UpdateLinkedChildren
+ * Faults: ConcurrentAccess, RuntimeFault.
+ */
+export async function UpdateLinkedChildren(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualApp">,
+  args: UpdateLinkedChildrenArgs = {},
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateLinkedChildren",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "addChangeSet", VirtualAppLinkInfoCodec, args.addChangeSet, "ol");
+      writeField(w, "removeSet", MorefCodec, args.removeSet, "ol");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateLocalSwapDatastore }. */
+export interface UpdateLocalSwapDatastoreArgs {
+  /** ManagedObjectReference to Datastore, optional */
+  datastore?: ManagedObjectReference<"Datastore">;
+}
+
+/**
+ * UpdateLocalSwapDatastore
+ * Faults: InaccessibleDatastore, DatastoreNotWritableOnHost, RuntimeFault.
+ */
+export async function UpdateLocalSwapDatastore(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostDatastoreSystem">,
+  args: UpdateLocalSwapDatastoreArgs = {},
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateLocalSwapDatastore",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "datastore", MorefCodec, args.datastore, "o");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateModuleOptionString }. */
+export interface UpdateModuleOptionStringArgs {
+  /** String, required */
+  name: string;
+  /** String, required */
+  options: string;
+}
+
+/**
+ * UpdateModuleOptionString
+ * Faults: NotFound, RuntimeFault.
+ */
+export async function UpdateModuleOptionString(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostKernelModuleSystem">,
+  args: UpdateModuleOptionStringArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateModuleOptionString",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "name", StringCodec, args.name, "r");
+      writeField(w, "options", StringCodec, args.options, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateNetworkConfig }. */
+export interface UpdateNetworkConfigArgs {
+  /** HostNetworkConfig, required */
+  config: HostNetworkConfig;
+  /** String, required */
+  changeMode: string;
+}
+
+/**
+ * UpdateNetworkConfig
+ * Faults: AlreadyExists, NotFound, HostConfigFault, ResourceInUse, RuntimeFault.
+ */
+export async function UpdateNetworkConfig(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostNetworkSystem">,
+  args: UpdateNetworkConfigArgs,
+  options?: CallOptions,
+): Promise<HostNetworkConfigResult> {
+  const result = await client.invoke(
+    "UpdateNetworkConfig",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "config", HostNetworkConfigCodec, args.config, "r");
+      writeField(w, "changeMode", StringCodec, args.changeMode, "r");
+    },
+    { codec: HostNetworkConfigResultCodec, occurrence: "r" },
+    options,
+  );
+  return result as HostNetworkConfigResult;
+}
+
+/** Parameters of {@link UpdateNetworkResourcePool }. */
+export interface UpdateNetworkResourcePoolArgs {
+  /** DVSNetworkResourcePoolConfigSpec, required list */
+  configSpec: DVSNetworkResourcePoolConfigSpec[];
+}
+
+/**
+ * UpdateNetworkResourcePool
+ * Faults: DvsFault, NotFound, InvalidName, ConcurrentAccess, RuntimeFault.
+ */
+export async function UpdateNetworkResourcePool(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"DistributedVirtualSwitch" | "VmwareDistributedVirtualSwitch">,
+  args: UpdateNetworkResourcePoolArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateNetworkResourcePool",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "configSpec", DVSNetworkResourcePoolConfigSpecCodec, args.configSpec, "rl");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateOptions }. */
+export interface UpdateOptionsArgs {
+  /** OptionValue, required list */
+  changedValue: OptionValue[];
+}
+
+/**
+ * UpdateOptions
+ * Faults: InvalidName, RuntimeFault.
+ */
+export async function UpdateOptions(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"OptionManager">,
+  args: UpdateOptionsArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateOptions",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "changedValue", OptionValueCodec, args.changedValue, "rl");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdatePassthruConfig }. */
+export interface UpdatePassthruConfigArgs {
+  /** HostPciPassthruConfig, required list */
+  config: HostPciPassthruConfig[];
+}
+
+/**
+ * UpdatePassthruConfig
+ * Faults: HostConfigFault, RuntimeFault.
+ */
+export async function UpdatePassthruConfig(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostPciPassthruSystem">,
+  args: UpdatePassthruConfigArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdatePassthruConfig",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "config", HostPciPassthruConfigCodec, args.config, "rl");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdatePerfInterval }. */
+export interface UpdatePerfIntervalArgs {
+  /** PerfInterval, required */
+  interval: PerfInterval;
+}
+
+/**
+ * UpdatePerfInterval
+ * _this is ServiceContent.perfManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function UpdatePerfInterval(
+  client: VimInvoker,
+  args: UpdatePerfIntervalArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdatePerfInterval",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "perfManager", "UpdatePerfInterval"),
+        "r",
+      );
+      writeField(w, "interval", PerfIntervalCodec, args.interval, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdatePhysicalNicLinkSpeed }. */
+export interface UpdatePhysicalNicLinkSpeedArgs {
+  /** String, required */
+  device: string;
+  /** PhysicalNicLinkInfo, optional */
+  linkSpeed?: PhysicalNicLinkInfo;
+}
+
+/**
+ * UpdatePhysicalNicLinkSpeed
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function UpdatePhysicalNicLinkSpeed(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostNetworkSystem">,
+  args: UpdatePhysicalNicLinkSpeedArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdatePhysicalNicLinkSpeed",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "device", StringCodec, args.device, "r");
+      writeField(w, "linkSpeed", PhysicalNicLinkInfoCodec, args.linkSpeed, "o");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdatePortGroup }. */
+export interface UpdatePortGroupArgs {
+  /** String, required */
+  pgName: string;
+  /** HostPortGroupSpec, required */
+  portgrp: HostPortGroupSpec;
+}
+
+/**
+ * UpdatePortGroup
+ * Faults: AlreadyExists, NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function UpdatePortGroup(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostNetworkSystem">,
+  args: UpdatePortGroupArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdatePortGroup",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "pgName", StringCodec, args.pgName, "r");
+      writeField(w, "portgrp", HostPortGroupSpecCodec, args.portgrp, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateProgress }. */
+export interface UpdateProgressArgs {
+  /** Int, required */
+  percentDone: number;
+}
+
+/**
+ * UpdateProgress
+ * Faults: InvalidState, OutOfBounds, RuntimeFault.
+ */
+export async function UpdateProgress(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Task">,
+  args: UpdateProgressArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateProgress",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "percentDone", IntCodec, args.percentDone, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateReferenceHost }. */
+export interface UpdateReferenceHostArgs {
+  /** ManagedObjectReference to HostSystem, optional */
+  host?: ManagedObjectReference<"HostSystem">;
+}
+
+/**
+ * UpdateReferenceHost
+ * Faults: RuntimeFault.
+ */
+export async function UpdateReferenceHost(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostProfile">,
+  args: UpdateReferenceHostArgs = {},
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateReferenceHost",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "host", MorefCodec, args.host, "o");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateRuleset }. */
+export interface UpdateRulesetArgs {
+  /** String, required */
+  id: string;
+  /** HostFirewallRulesetRulesetSpec, required */
+  spec: HostFirewallRulesetRulesetSpec;
+}
+
+/**
+ * UpdateRuleset
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function UpdateRuleset(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostFirewallSystem">,
+  args: UpdateRulesetArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateRuleset",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "id", StringCodec, args.id, "r");
+      writeField(w, "spec", HostFirewallRulesetRulesetSpecCodec, args.spec, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateScsiLunDisplayName }. */
+export interface UpdateScsiLunDisplayNameArgs {
+  /** String, required */
+  lunUuid: string;
+  /** String, required */
+  displayName: string;
+}
+
+/**
+ * UpdateScsiLunDisplayName
+ * Faults: NotFound, HostConfigFault, InvalidName, DuplicateName, RuntimeFault.
+ */
+export async function UpdateScsiLunDisplayName(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: UpdateScsiLunDisplayNameArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateScsiLunDisplayName",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "lunUuid", StringCodec, args.lunUuid, "r");
+      writeField(w, "displayName", StringCodec, args.displayName, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateServiceConsoleVirtualNic }. */
+export interface UpdateServiceConsoleVirtualNicArgs {
+  /** String, required */
+  device: string;
+  /** HostVirtualNicSpec, required */
+  nic: HostVirtualNicSpec;
+}
+
+/**
+ * UpdateServiceConsoleVirtualNic
+ * Faults: NotFound, ResourceInUse, HostConfigFault, RuntimeFault.
+ */
+export async function UpdateServiceConsoleVirtualNic(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostNetworkSystem">,
+  args: UpdateServiceConsoleVirtualNicArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateServiceConsoleVirtualNic",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "device", StringCodec, args.device, "r");
+      writeField(w, "nic", HostVirtualNicSpecCodec, args.nic, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateServiceMessage }. */
+export interface UpdateServiceMessageArgs {
+  /** String, required */
+  message: string;
+}
+
+/**
+ * UpdateServiceMessage
+ * _this is ServiceContent.sessionManager, or `options.target` when given.
+ * Faults: RuntimeFault.
+ */
+export async function UpdateServiceMessage(
+  client: VimInvoker,
+  args: UpdateServiceMessageArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateServiceMessage",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "sessionManager", "UpdateServiceMessage"),
+        "r",
+      );
+      writeField(w, "message", StringCodec, args.message, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateServicePolicy }. */
+export interface UpdateServicePolicyArgs {
+  /** String, required */
+  id: string;
+  /** String, required */
+  policy: string;
+}
+
+/**
+ * UpdateServicePolicy
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function UpdateServicePolicy(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostServiceSystem">,
+  args: UpdateServicePolicyArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateServicePolicy",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "id", StringCodec, args.id, "r");
+      writeField(w, "policy", StringCodec, args.policy, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateSoftwareInternetScsiEnabled }. */
+export interface UpdateSoftwareInternetScsiEnabledArgs {
+  /** Boolean, required */
+  enabled: boolean;
+}
+
+/**
+ * UpdateSoftwareInternetScsiEnabled
+ * Faults: HostConfigFault, RuntimeFault.
+ */
+export async function UpdateSoftwareInternetScsiEnabled(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: UpdateSoftwareInternetScsiEnabledArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateSoftwareInternetScsiEnabled",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "enabled", BooleanCodec, args.enabled, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateSystemResources }. */
+export interface UpdateSystemResourcesArgs {
+  /** HostSystemResourceInfo, required */
+  resourceInfo: HostSystemResourceInfo;
+}
+
+/**
+ * UpdateSystemResources
+ * Faults: RuntimeFault.
+ */
+export async function UpdateSystemResources(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostSystem">,
+  args: UpdateSystemResourcesArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateSystemResources",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "resourceInfo", HostSystemResourceInfoCodec, args.resourceInfo, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateSystemSwapConfiguration }. */
+export interface UpdateSystemSwapConfigurationArgs {
+  /** HostSystemSwapConfiguration, required */
+  sysSwapConfig: HostSystemSwapConfiguration;
+}
+
+/**
+ * UpdateSystemSwapConfiguration
+ * Faults: RuntimeFault.
+ */
+export async function UpdateSystemSwapConfiguration(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostSystem">,
+  args: UpdateSystemSwapConfigurationArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateSystemSwapConfiguration",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "sysSwapConfig", HostSystemSwapConfigurationCodec, args.sysSwapConfig, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateUser }. */
+export interface UpdateUserArgs {
+  /** HostAccountSpec, required */
+  user: HostAccountSpec;
+}
+
+/**
+ * UpdateUser
+ * Faults: UserNotFound, AlreadyExists, RuntimeFault.
+ */
+export async function UpdateUser(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostLocalAccountManager">,
+  args: UpdateUserArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateUser",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "user", HostAccountSpecCodec, args.user, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateVAppConfig }. */
+export interface UpdateVAppConfigArgs {
+  /** VAppConfigSpec, required */
+  spec: VAppConfigSpec;
+}
+
+/**
+ * UpdateVAppConfig
+ * Faults: TaskInProgress, VmConfigFault, ConcurrentAccess, FileFault, InvalidName, DuplicateName, InvalidState, InsufficientResourcesFault, InvalidDatastore, RuntimeFault.
+ */
+export async function UpdateVAppConfig(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualApp">,
+  args: UpdateVAppConfigArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateVAppConfig",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "spec", VAppConfigSpecCodec, args.spec, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateVirtualMachineFiles_Task }. */
+export interface UpdateVirtualMachineFiles_TaskArgs {
+  /** DatastoreMountPathDatastorePair, required list */
+  mountPathDatastoreMapping: DatastoreMountPathDatastorePair[];
+}
+
+/**
+ * UpdateVirtualMachineFiles_Task
+ * Faults: ResourceInUse, PlatformConfigFault, TaskInProgress, InvalidDatastore, RuntimeFault.
+ */
+export async function UpdateVirtualMachineFiles_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Datastore">,
+  args: UpdateVirtualMachineFiles_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "UpdateVirtualMachineFiles_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(
+        w,
+        "mountPathDatastoreMapping",
+        DatastoreMountPathDatastorePairCodec,
+        args.mountPathDatastoreMapping,
+        "rl",
+      );
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link UpdateVirtualNic }. */
+export interface UpdateVirtualNicArgs {
+  /** String, required */
+  device: string;
+  /** HostVirtualNicSpec, required */
+  nic: HostVirtualNicSpec;
+}
+
+/**
+ * UpdateVirtualNic
+ * Faults: NotFound, HostConfigFault, InvalidState, RuntimeFault.
+ */
+export async function UpdateVirtualNic(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostNetworkSystem">,
+  args: UpdateVirtualNicArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateVirtualNic",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "device", StringCodec, args.device, "r");
+      writeField(w, "nic", HostVirtualNicSpecCodec, args.nic, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateVirtualSwitch }. */
+export interface UpdateVirtualSwitchArgs {
+  /** String, required */
+  vswitchName: string;
+  /** HostVirtualSwitchSpec, required */
+  spec: HostVirtualSwitchSpec;
+}
+
+/**
+ * UpdateVirtualSwitch
+ * Faults: ResourceInUse, NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function UpdateVirtualSwitch(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostNetworkSystem">,
+  args: UpdateVirtualSwitchArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpdateVirtualSwitch",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vswitchName", StringCodec, args.vswitchName, "r");
+      writeField(w, "spec", HostVirtualSwitchSpecCodec, args.spec, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpdateVsan_Task }. */
+export interface UpdateVsan_TaskArgs {
+  /** VsanHostConfigInfo, required */
+  config: VsanHostConfigInfo;
+}
+
+/**
+ * UpdateVsan_Task
+ * Faults: RuntimeFault.
+ */
+export async function UpdateVsan_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostVsanSystem">,
+  args: UpdateVsan_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "UpdateVsan_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "config", VsanHostConfigInfoCodec, args.config, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link UpgradeTools_Task }. */
+export interface UpgradeTools_TaskArgs {
+  /** String, optional */
+  installerOptions?: string;
+}
+
+/**
+ * UpgradeTools_Task
+ * Faults: InvalidState, TaskInProgress, VmToolsUpgradeFault, ToolsUnavailable, VmConfigFault, RuntimeFault.
+ */
+export async function UpgradeTools_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  args: UpgradeTools_TaskArgs = {},
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "UpgradeTools_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "installerOptions", StringCodec, args.installerOptions, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link UpgradeVM_Task }. */
+export interface UpgradeVM_TaskArgs {
+  /** String, optional */
+  version?: string;
+}
+
+/**
+ * UpgradeVM_Task
+ * Faults: InvalidState, TaskInProgress, AlreadyUpgraded, NoDiskFound, RuntimeFault.
+ */
+export async function UpgradeVM_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  args: UpgradeVM_TaskArgs = {},
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "UpgradeVM_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "version", StringCodec, args.version, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/**
+ * UpgradeVmLayout
+ * Faults: RuntimeFault.
+ */
+export async function UpgradeVmLayout(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpgradeVmLayout",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link UpgradeVmfs }. */
+export interface UpgradeVmfsArgs {
+  /** String, required */
+  vmfsPath: string;
+}
+
+/**
+ * UpgradeVmfs
+ * Faults: NotFound, HostConfigFault, RuntimeFault.
+ */
+export async function UpgradeVmfs(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"HostStorageSystem">,
+  args: UpgradeVmfsArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "UpgradeVmfs",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vmfsPath", StringCodec, args.vmfsPath, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link ValidateCredentialsInGuest }. */
+export interface ValidateCredentialsInGuestArgs {
+  /** ManagedObjectReference to VirtualMachine, required */
+  vm: ManagedObjectReference<"VirtualMachine">;
+  /** GuestAuthentication, required */
+  auth: GuestAuthentication;
+}
+
+/**
+ * ValidateCredentialsInGuest
+ * Faults: GuestOperationsFault, InvalidState, TaskInProgress, RuntimeFault.
+ */
+export async function ValidateCredentialsInGuest(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"GuestAuthManager">,
+  args: ValidateCredentialsInGuestArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "ValidateCredentialsInGuest",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "vm", MorefCodec, args.vm, "r");
+      writeField(w, "auth", GuestAuthenticationCodec, args.auth, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/** Parameters of {@link ValidateHost }. */
+export interface ValidateHostArgs {
+  /** String, required */
+  ovfDescriptor: string;
+  /** ManagedObjectReference to HostSystem, required */
+  host: ManagedObjectReference<"HostSystem">;
+  /** OvfValidateHostParams, required */
+  vhp: OvfValidateHostParams;
+}
+
+/**
+ * ValidateHost
+ * _this is ServiceContent.ovfManager, or `options.target` when given.
+ * Faults: TaskInProgress, ConcurrentAccess, FileFault, InvalidState, RuntimeFault.
+ */
+export async function ValidateHost(
+  client: VimInvoker,
+  args: ValidateHostArgs,
+  options?: CallOptions,
+): Promise<OvfValidateHostResult> {
+  const result = await client.invoke(
+    "ValidateHost",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ?? boundThis(client, "ovfManager", "ValidateHost"),
+        "r",
+      );
+      writeField(w, "ovfDescriptor", StringCodec, args.ovfDescriptor, "r");
+      writeField(w, "host", MorefCodec, args.host, "r");
+      writeField(w, "vhp", OvfValidateHostParamsCodec, args.vhp, "r");
+    },
+    { codec: OvfValidateHostResultCodec, occurrence: "r" },
+    options,
+  );
+  return result as OvfValidateHostResult;
+}
+
 /** Parameters of {@link ValidateMigration }. */
 export interface ValidateMigrationArgs {
-  /** ManagedObjectReference, required list */
-  vm: ManagedObjectReference[];
+  /** ManagedObjectReference to VirtualMachine, required list */
+  vm: ManagedObjectReference<"VirtualMachine">[];
   /** VirtualMachinePowerState, optional */
   state?: VirtualMachinePowerState;
   /** String, optional list */
   testType?: string[];
-  /** ManagedObjectReference, optional */
-  pool?: ManagedObjectReference;
-  /** ManagedObjectReference, optional */
-  host?: ManagedObjectReference;
+  /** ManagedObjectReference to ResourcePool, optional */
+  pool?: ManagedObjectReference<"ResourcePool" | "VirtualApp">;
+  /** ManagedObjectReference to HostSystem, optional */
+  host?: ManagedObjectReference<"HostSystem">;
 }
 
 /**
  * ValidateMigration
- * Faults: InvalidState.
+ * Faults: InvalidState, RuntimeFault.
  */
 export async function ValidateMigration(
   client: VimInvoker,
@@ -1816,7 +19941,7 @@ export interface WaitForUpdatesArgs {
 /**
  * WaitForUpdates
  * _this is ServiceContent.propertyCollector, or `options.target` when given.
- * Faults: InvalidCollectorVersion.
+ * Faults: InvalidCollectorVersion, RuntimeFault.
  */
 export async function WaitForUpdates(
   client: VimInvoker,
@@ -1852,7 +19977,7 @@ export interface WaitForUpdatesExArgs {
 /**
  * WaitForUpdatesEx
  * _this is ServiceContent.propertyCollector, or `options.target` when given.
- * Faults: InvalidCollectorVersion.
+ * Faults: InvalidCollectorVersion, RuntimeFault.
  */
 export async function WaitForUpdatesEx(
   client: VimInvoker,
@@ -1878,18 +20003,53 @@ export async function WaitForUpdatesEx(
   return result as UpdateSet | undefined;
 }
 
+/** Parameters of {@link XmlToCustomizationSpecItem }. */
+export interface XmlToCustomizationSpecItemArgs {
+  /** String, required */
+  specItemXml: string;
+}
+
+/**
+ * XmlToCustomizationSpecItem
+ * _this is ServiceContent.customizationSpecManager, or `options.target` when given.
+ * Faults: CustomizationFault, RuntimeFault.
+ */
+export async function XmlToCustomizationSpecItem(
+  client: VimInvoker,
+  args: XmlToCustomizationSpecItemArgs,
+  options?: CallOptions,
+): Promise<CustomizationSpecItem> {
+  const result = await client.invoke(
+    "XmlToCustomizationSpecItem",
+    (w) => {
+      writeField(
+        w,
+        "_this",
+        MorefCodec,
+        options?.target ??
+          boundThis(client, "customizationSpecManager", "XmlToCustomizationSpecItem"),
+        "r",
+      );
+      writeField(w, "specItemXml", StringCodec, args.specItemXml, "r");
+    },
+    { codec: CustomizationSpecItemCodec, occurrence: "r" },
+    options,
+  );
+  return result as CustomizationSpecItem;
+}
+
 /** Parameters of {@link ZeroFillVirtualDisk_Task }. */
 export interface ZeroFillVirtualDisk_TaskArgs {
   /** String, required */
   name: string;
-  /** ManagedObjectReference, optional */
-  datacenter?: ManagedObjectReference;
+  /** ManagedObjectReference to Datacenter, optional */
+  datacenter?: ManagedObjectReference<"Datacenter">;
 }
 
 /**
  * ZeroFillVirtualDisk_Task
  * _this is ServiceContent.virtualDiskManager, or `options.target` when given.
- * Faults: FileFault, InvalidDatastore.
+ * Faults: FileFault, InvalidDatastore, RuntimeFault.
  */
 export async function ZeroFillVirtualDisk_Task(
   client: VimInvoker,
@@ -1908,6 +20068,137 @@ export async function ZeroFillVirtualDisk_Task(
       );
       writeField(w, "name", StringCodec, args.name, "r");
       writeField(w, "datacenter", MorefCodec, args.datacenter, "o");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/**
+ * queryDatacenterConfigOptionDescriptor
+ * Faults: RuntimeFault.
+ */
+export async function queryDatacenterConfigOptionDescriptor(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"Datacenter">,
+  options?: CallOptions,
+): Promise<VirtualMachineConfigOptionDescriptor[]> {
+  const result = await client.invoke(
+    "queryDatacenterConfigOptionDescriptor",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+    },
+    { codec: VirtualMachineConfigOptionDescriptorCodec, occurrence: "ol" },
+    options,
+  );
+  return result as VirtualMachineConfigOptionDescriptor[];
+}
+
+/** Parameters of {@link reloadVirtualMachineFromPath_Task }. */
+export interface reloadVirtualMachineFromPath_TaskArgs {
+  /** String, required */
+  configurationPath: string;
+}
+
+/**
+ * reloadVirtualMachineFromPath_Task
+ * Faults: InvalidPowerState, TaskInProgress, FileFault, InvalidState, VmConfigFault, AlreadyExists, RuntimeFault.
+ */
+export async function reloadVirtualMachineFromPath_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualMachine">,
+  args: reloadVirtualMachineFromPath_TaskArgs,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "reloadVirtualMachineFromPath_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "configurationPath", StringCodec, args.configurationPath, "r");
+    },
+    { codec: MorefCodec, occurrence: "r" },
+    options,
+  );
+  return result as ManagedObjectReference<"Task">;
+}
+
+/** Parameters of {@link setCustomValue }. */
+export interface setCustomValueArgs {
+  /** String, required */
+  key: string;
+  /** String, required */
+  value: string;
+}
+
+/**
+ * setCustomValue
+ * Faults: RuntimeFault.
+ */
+export async function setCustomValue(
+  client: VimInvoker,
+  _this: ManagedObjectReference<
+    | "ExtensibleManagedObject"
+    | "Alarm"
+    | "ClusterComputeResource"
+    | "ComputeResource"
+    | "Datacenter"
+    | "Datastore"
+    | "DistributedVirtualPortgroup"
+    | "DistributedVirtualSwitch"
+    | "Folder"
+    | "HostCpuSchedulerSystem"
+    | "HostFirewallSystem"
+    | "HostGraphicsManager"
+    | "HostMemorySystem"
+    | "HostNetworkSystem"
+    | "HostPciPassthruSystem"
+    | "HostServiceSystem"
+    | "HostStorageSystem"
+    | "HostSystem"
+    | "HostVMotionSystem"
+    | "HostVirtualNicManager"
+    | "ManagedEntity"
+    | "Network"
+    | "OpaqueNetwork"
+    | "ResourcePool"
+    | "ScheduledTask"
+    | "StoragePod"
+    | "Task"
+    | "VirtualApp"
+    | "VirtualMachine"
+    | "VirtualMachineSnapshot"
+    | "VmwareDistributedVirtualSwitch"
+  >,
+  args: setCustomValueArgs,
+  options?: CallOptions,
+): Promise<void> {
+  const result = await client.invoke(
+    "setCustomValue",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
+      writeField(w, "key", StringCodec, args.key, "r");
+      writeField(w, "value", StringCodec, args.value, "r");
+    },
+    undefined,
+    options,
+  );
+  return result as void;
+}
+
+/**
+ * unregisterVApp_Task
+ * Faults: ConcurrentAccess, InvalidState, RuntimeFault.
+ */
+export async function unregisterVApp_Task(
+  client: VimInvoker,
+  _this: ManagedObjectReference<"VirtualApp">,
+  options?: CallOptions,
+): Promise<ManagedObjectReference<"Task">> {
+  const result = await client.invoke(
+    "unregisterVApp_Task",
+    (w) => {
+      writeField(w, "_this", MorefCodec, _this, "r");
     },
     { codec: MorefCodec, occurrence: "r" },
     options,

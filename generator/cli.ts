@@ -97,6 +97,49 @@ await yargs(hideBin(process.argv))
       }
     },
   )
+  .command(
+    "import-wsdl <source>",
+    "import a vim25 WSDL (directory or https://host/sdk/vimService.wsdl) and the managed-object reference pages into DSL",
+    (y) =>
+      y
+        .positional("source", { type: "string", demandOption: true })
+        .option("managed-objects", {
+          type: "string",
+          describe:
+            "directory of the managed-object reference pages (default: ../managed-objects beside a WSDL directory)",
+        })
+        .option("out", {
+          type: "string",
+          default: "schema",
+          describe: "output directory for the *.input files",
+        })
+        .option("insecure", {
+          type: "boolean",
+          default: false,
+          describe: "do not verify the server's certificate (URL sources)",
+        }),
+    async (argv) => {
+      const started = performance.now();
+      const { importFromSources } = await import("./import/run.js");
+      try {
+        const result = await importFromSources(argv.source, {
+          managedObjects: argv["managed-objects"],
+          out: resolve(argv.out),
+          insecure: argv.insecure,
+        });
+        const c = result.counts;
+        process.stdout.write(
+          `imported ${c.dataObjects} data objects, ${c.faults} faults, ${c.enums} enums (${c.enumValues} values), ${c.methods} methods ` +
+            `(${c.boundMethods} with _this bound to ServiceContent), ${c.managedObjects} managed objects (${c.managedProperties} properties); ` +
+            `${c.typedReferences} typed references, ${c.arrayWrappers} ArrayOfX wrappers read as lists, ${c.enumListsAsStrings} enum lists as string lists; ` +
+            `wrote ${[...result.files.keys()].join(", ")} to ${argv.out} in ${Math.round(performance.now() - started)} ms\n`,
+        );
+      } catch (e) {
+        if (e instanceof SchemaError) reportSchemaError(e);
+        fail(`import-wsdl: ${(e as Error).message}`);
+      }
+    },
+  )
   .demandCommand(1)
   .strict()
   .help()

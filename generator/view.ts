@@ -76,6 +76,8 @@ export interface SchemaView {
   runtimeCodecs: { codecs: string[]; methods: string[]; managed: string[] };
   /** Some method binds _this to a ServiceContent member. */
   hasBoundThis: boolean;
+  /** Modules that mention AnyValue in a type. */
+  anyValueIn: { methods: boolean; managed: boolean };
   hasRetrieve: boolean;
   allCodecs: string[];
   /** Enum and data type names the method stubs refer to. */
@@ -210,6 +212,8 @@ function managedObjectView(o: IrManagedObject): ManagedObjectView {
   };
 }
 
+const isAny = (t: IrType) => t.kind === "primitive" && t.name === "AnyType";
+
 export function buildView(ir: IrSchema): SchemaView {
   managedSubtypes = new Map(ir.managedObjects.map((o) => [o.name, o.subtypes]));
   const runtime = (types: IrType[]) =>
@@ -242,6 +246,12 @@ export function buildView(ir: IrSchema): SchemaView {
       managed: runtime(ir.managedObjects.flatMap((o) => o.ownProperties.map((m) => m.type))),
     },
     hasBoundThis: ir.methods.some((m) => m.self?.bind),
+    anyValueIn: {
+      methods: ir.methods.some((m) =>
+        [...m.params.map((p) => p.type), ...(m.returns ? [m.returns.type] : [])].some(isAny),
+      ),
+      managed: ir.managedObjects.some((o) => o.ownProperties.some((p) => isAny(p.type))),
+    },
     hasRetrieve:
       methodNames.has("RetrievePropertiesEx") && methodNames.has("ContinueRetrievePropertiesEx"),
     methodCodecImports: named(
