@@ -17,9 +17,8 @@ import {
   type ServiceContent,
   type UserSession,
 } from "../generated/index.js";
-import { vimPropertyTypes } from "../generated/managed.js";
-import { vimTypes } from "../generated/registry.js";
-import type { ManagedObjectReference } from "../runtime/codec/types.js";
+import type { PropertyTypes } from "../runtime/codec/decode.js";
+import type { ManagedObjectReference, TypeRegistry } from "../runtime/codec/types.js";
 import { EsxViError } from "../runtime/errors.js";
 import { HttpTransport, type HttpTransportOptions } from "../runtime/http/transport.js";
 import type { ProxyConfig } from "../runtime/http/proxy.js";
@@ -59,6 +58,30 @@ export interface ConnectOptions {
    * asks for them separately; its default user is `administrator`).
    */
   vcenter?: { username?: string; password: string; tls?: HttpTransportOptions["tls"] };
+  /**
+   * The codecs this connection knows by name (for anyType slots and subtypes) and the
+   * property types it decodes property values with. Default: the whole API, loaded on
+   * connect. A program that wants a small bundle passes only what it uses, for example
+   * `{ registry: new Map(), propertyTypes: propertyTypesOf([VirtualMachineManagedType]) }`:
+   * values of types it left out then decode as untyped records (`$type` kept).
+   */
+  types?: ConnectionTypes;
+}
+
+export interface ConnectionTypes {
+  registry: TypeRegistry;
+  propertyTypes: PropertyTypes;
+}
+
+let defaultTypes: ConnectionTypes | undefined;
+
+/**
+ * The types a connection uses when none are given. The full entry point (`esx-vi`)
+ * sets the whole API; `esx-vi/lean` sets nothing, so a program's bundle holds only the
+ * codecs it names.
+ */
+export function setDefaultTypes(types: ConnectionTypes): void {
+  defaultTypes = types;
 }
 
 /** The vCenter managing an esx:// host, and the host as that vCenter knows it. */
@@ -145,7 +168,7 @@ export class VimConnection implements VimInvoker {
   #lastCall = Date.now();
   #closed = false;
 
-  private constructor(target: ConnectionTarget, options: ConnectOptions) {
+  private constructor(target: ConnectionTarget, options: ConnectOptions, types: ConnectionTypes) {
     this.target = target;
     this.autoAnswer = options.autoAnswer ?? target.autoAnswer;
     this.#username =
@@ -157,18 +180,20 @@ export class VimConnection implements VimInvoker {
       proxy: options.proxy ?? target.proxy,
       timeout: options.timeout,
     });
-    this.soap = new SoapClient(this.transport, {
-      registry: vimTypes,
-      propertyTypes: vimPropertyTypes,
-      apiVersion: SCHEMA_API_VERSION,
-    });
+    this.soap = new SoapClient(this.transport, { ...types, apiVersion: SCHEMA_API_VERSION });
   }
 
   /** Connect by `https://host/sdk` or libvirt URI (`esx://`, `gsx://`, `vpx://…`). */
   static async connect(uri: string, options: ConnectOptions): Promise<VimConnection> {
     const target = parseConnectionUri(uri);
     for (const w of target.warnings) options.onWarning?.(w);
-    const conn = new VimConnection(target, options);
+    const types = options.types ?? defaultTypes;
+    if (!types) {
+      throw new EsxViError(
+        "no types for this connection: pass options.types (see propertyTypesOf) or import from 'esx-vi' rather than 'esx-vi/lean'",
+      );
+    }
+    const conn = new VimConnection(target, options, types);
     try {
       await conn.open(options);
     } catch (e) {

@@ -18,9 +18,18 @@ import {
   type SelectionSpec,
   type TraversalSpec,
 } from "../generated/index.js";
-import type { ManagedObjectReference } from "../runtime/codec/types.js";
+import { SelectionSpecCodec, TraversalSpecCodec } from "../generated/codecs.js";
+import type { PropertyTypes } from "../runtime/codec/decode.js";
+import { registryOf } from "../runtime/codec/define.js";
+import type { Codec, ManagedObjectReference, TypeRegistry } from "../runtime/codec/types.js";
+
 import type { CallOptions, VimInvoker } from "../runtime/soap/client.js";
-import { MissingPropertyError, ObjectNotFoundError } from "../runtime/property/managed.js";
+import {
+  MissingPropertyError,
+  ObjectNotFoundError,
+  propertyTypesOf,
+  type ManagedTypeInfo,
+} from "../runtime/property/managed.js";
 
 export interface PageOptions extends CallOptions {
   /** Objects per page (RetrievePropertiesEx maxObjects); the server may use fewer. */
@@ -247,4 +256,19 @@ export async function readProperties<P = Record<string, unknown>>(
   };
   for await (const c of retrieveContents(client, [spec], options)) return toProperties<P>(c).props;
   throw new ObjectNotFoundError(ref);
+}
+
+/**
+ * Connection types for a program that reads only some managed types (with esx-vi/lean):
+ * their property types, plus the codecs this client layer itself sends (traversal specs)
+ * and any `codecs` the program names. Values of other types decode as untyped records.
+ */
+export function typesFor(
+  managedTypes: ManagedTypeInfo[],
+  codecs: Codec[] = [],
+): { registry: TypeRegistry; propertyTypes: PropertyTypes } {
+  return {
+    registry: registryOf([TraversalSpecCodec, SelectionSpecCodec, ...codecs]),
+    propertyTypes: propertyTypesOf(managedTypes),
+  };
 }

@@ -280,7 +280,7 @@ export interface AlarmProperties extends ExtensibleManagedObjectProperties {
 
 export const AlarmManagedType: ManagedTypeInfo = {
   typeName: "Alarm",
-  base: "ExtensibleManagedObject",
+  base: () => ExtensibleManagedObjectManagedType,
   properties: () => [field("info", AlarmInfoCodec, "r")],
 };
 
@@ -387,7 +387,7 @@ export interface ClusterComputeResourceProperties extends ComputeResourcePropert
 
 export const ClusterComputeResourceManagedType: ManagedTypeInfo = {
   typeName: "ClusterComputeResource",
-  base: "ComputeResource",
+  base: () => ComputeResourceManagedType,
   properties: () => [
     field("actionHistory", ClusterActionHistoryCodec, "ol"),
     field("configuration", ClusterConfigInfoCodec, "r"),
@@ -421,7 +421,7 @@ export interface ClusterProfileProperties extends ProfileProperties {}
 
 export const ClusterProfileManagedType: ManagedTypeInfo = {
   typeName: "ClusterProfile",
-  base: "Profile",
+  base: () => ProfileManagedType,
   properties: () => [],
 };
 
@@ -446,7 +446,7 @@ export interface ClusterProfileManagerProperties extends ProfileManagerPropertie
 
 export const ClusterProfileManagerManagedType: ManagedTypeInfo = {
   typeName: "ClusterProfileManager",
-  base: "ProfileManager",
+  base: () => ProfileManagerManagedType,
   properties: () => [],
 };
 
@@ -488,7 +488,7 @@ export interface ComputeResourceProperties extends ManagedEntityProperties {
 
 export const ComputeResourceManagedType: ManagedTypeInfo = {
   typeName: "ComputeResource",
-  base: "ManagedEntity",
+  base: () => ManagedEntityManagedType,
   properties: () => [
     field("configurationEx", ComputeResourceConfigInfoCodec, "r"),
     field("datastore", MorefCodec, "ol"),
@@ -545,7 +545,7 @@ export interface ContainerViewProperties extends ManagedObjectViewProperties {
 
 export const ContainerViewManagedType: ManagedTypeInfo = {
   typeName: "ContainerView",
-  base: "ManagedObjectView",
+  base: () => ManagedObjectViewManagedType,
   properties: () => [
     field("container", MorefCodec, "r"),
     field("recursive", BooleanCodec, "r"),
@@ -650,7 +650,7 @@ export interface DatacenterProperties extends ManagedEntityProperties {
 
 export const DatacenterManagedType: ManagedTypeInfo = {
   typeName: "Datacenter",
-  base: "ManagedEntity",
+  base: () => ManagedEntityManagedType,
   properties: () => [
     field("configuration", DatacenterConfigInfoCodec, "r"),
     field("datastore", MorefCodec, "ol"),
@@ -698,7 +698,7 @@ export interface DatastoreProperties extends ManagedEntityProperties {
 
 export const DatastoreManagedType: ManagedTypeInfo = {
   typeName: "Datastore",
-  base: "ManagedEntity",
+  base: () => ManagedEntityManagedType,
   properties: () => [
     field("browser", MorefCodec, "r"),
     field("capability", DatastoreCapabilityCodec, "r"),
@@ -788,7 +788,7 @@ export interface DistributedVirtualPortgroupProperties extends NetworkProperties
 
 export const DistributedVirtualPortgroupManagedType: ManagedTypeInfo = {
   typeName: "DistributedVirtualPortgroup",
-  base: "Network",
+  base: () => NetworkManagedType,
   properties: () => [
     field("config", DVPortgroupConfigInfoCodec, "r"),
     field("key", StringCodec, "r"),
@@ -834,7 +834,7 @@ export interface DistributedVirtualSwitchProperties extends ManagedEntityPropert
 
 export const DistributedVirtualSwitchManagedType: ManagedTypeInfo = {
   typeName: "DistributedVirtualSwitch",
-  base: "ManagedEntity",
+  base: () => ManagedEntityManagedType,
   properties: () => [
     field("capability", DVSCapabilityCodec, "r"),
     field("config", DVSConfigInfoCodec, "r"),
@@ -925,7 +925,7 @@ export interface EventHistoryCollectorProperties extends HistoryCollectorPropert
 
 export const EventHistoryCollectorManagedType: ManagedTypeInfo = {
   typeName: "EventHistoryCollector",
-  base: "HistoryCollector",
+  base: () => HistoryCollectorManagedType,
   properties: () => [field("latestPage", EventCodec, "ol")],
 };
 
@@ -1094,7 +1094,7 @@ export interface FolderProperties extends ManagedEntityProperties {
 
 export const FolderManagedType: ManagedTypeInfo = {
   typeName: "Folder",
-  base: "ManagedEntity",
+  base: () => ManagedEntityManagedType,
   properties: () => [field("childEntity", MorefCodec, "ol"), field("childType", StringCodec, "ol")],
 };
 
@@ -1255,7 +1255,7 @@ export interface HostActiveDirectoryAuthenticationProperties extends HostDirecto
 
 export const HostActiveDirectoryAuthenticationManagedType: ManagedTypeInfo = {
   typeName: "HostActiveDirectoryAuthentication",
-  base: "HostDirectoryStore",
+  base: () => HostDirectoryStoreManagedType,
   properties: () => [],
 };
 
@@ -1437,7 +1437,7 @@ export interface HostCpuSchedulerSystemProperties extends ExtensibleManagedObjec
 
 export const HostCpuSchedulerSystemManagedType: ManagedTypeInfo = {
   typeName: "HostCpuSchedulerSystem",
-  base: "ExtensibleManagedObject",
+  base: () => ExtensibleManagedObjectManagedType,
   properties: () => [field("hyperthreadInfo", HostHyperThreadScheduleInfoCodec, "o")],
 };
 
@@ -1586,7 +1586,7 @@ export interface HostDirectoryStoreProperties extends HostAuthenticationStorePro
 
 export const HostDirectoryStoreManagedType: ManagedTypeInfo = {
   typeName: "HostDirectoryStore",
-  base: "HostAuthenticationStore",
+  base: () => HostAuthenticationStoreManagedType,
   properties: () => [],
 };
 
@@ -1643,7 +1643,7 @@ export interface HostFirewallSystemProperties extends ExtensibleManagedObjectPro
 
 export const HostFirewallSystemManagedType: ManagedTypeInfo = {
   typeName: "HostFirewallSystem",
-  base: "ExtensibleManagedObject",
+  base: () => ExtensibleManagedObjectManagedType,
   properties: () => [field("firewallInfo", HostFirewallInfoCodec, "o")],
 };
 
@@ -1695,7 +1695,7 @@ export interface HostGraphicsManagerProperties extends ExtensibleManagedObjectPr
 
 export const HostGraphicsManagerManagedType: ManagedTypeInfo = {
   typeName: "HostGraphicsManager",
-  base: "ExtensibleManagedObject",
+  base: () => ExtensibleManagedObjectManagedType,
   properties: () => [field("graphicsInfo", HostGraphicsInfoCodec, "ol")],
 };
 
@@ -1827,7 +1827,7 @@ export interface HostLocalAuthenticationProperties extends HostAuthenticationSto
 
 export const HostLocalAuthenticationManagedType: ManagedTypeInfo = {
   typeName: "HostLocalAuthentication",
-  base: "HostAuthenticationStore",
+  base: () => HostAuthenticationStoreManagedType,
   properties: () => [],
 };
 
@@ -1859,7 +1859,7 @@ export interface HostMemorySystemProperties extends ExtensibleManagedObjectPrope
 
 export const HostMemorySystemManagedType: ManagedTypeInfo = {
   typeName: "HostMemorySystem",
-  base: "ExtensibleManagedObject",
+  base: () => ExtensibleManagedObjectManagedType,
   properties: () => [
     field("consoleReservationInfo", ServiceConsoleReservationInfoCodec, "o"),
     field("virtualMachineReservationInfo", VirtualMachineMemoryReservationInfoCodec, "o"),
@@ -1902,7 +1902,7 @@ export interface HostNetworkSystemProperties extends ExtensibleManagedObjectProp
 
 export const HostNetworkSystemManagedType: ManagedTypeInfo = {
   typeName: "HostNetworkSystem",
-  base: "ExtensibleManagedObject",
+  base: () => ExtensibleManagedObjectManagedType,
   properties: () => [
     field("capabilities", HostNetCapabilitiesCodec, "o"),
     field("consoleIpRouteConfig", HostIpRouteConfigCodec, "o"),
@@ -1962,7 +1962,7 @@ export interface HostPciPassthruSystemProperties extends ExtensibleManagedObject
 
 export const HostPciPassthruSystemManagedType: ManagedTypeInfo = {
   typeName: "HostPciPassthruSystem",
-  base: "ExtensibleManagedObject",
+  base: () => ExtensibleManagedObjectManagedType,
   properties: () => [field("pciPassthruInfo", HostPciPassthruInfoCodec, "rl")],
 };
 
@@ -2024,7 +2024,7 @@ export interface HostProfileProperties extends ProfileProperties {
 
 export const HostProfileManagedType: ManagedTypeInfo = {
   typeName: "HostProfile",
-  base: "Profile",
+  base: () => ProfileManagedType,
   properties: () => [field("referenceHost", MorefCodec, "o")],
 };
 
@@ -2049,7 +2049,7 @@ export interface HostProfileManagerProperties extends ProfileManagerProperties {
 
 export const HostProfileManagerManagedType: ManagedTypeInfo = {
   typeName: "HostProfileManager",
-  base: "ProfileManager",
+  base: () => ProfileManagerManagedType,
   properties: () => [],
 };
 
@@ -2077,7 +2077,7 @@ export interface HostServiceSystemProperties extends ExtensibleManagedObjectProp
 
 export const HostServiceSystemManagedType: ManagedTypeInfo = {
   typeName: "HostServiceSystem",
-  base: "ExtensibleManagedObject",
+  base: () => ExtensibleManagedObjectManagedType,
   properties: () => [field("serviceInfo", HostServiceInfoCodec, "r")],
 };
 
@@ -2143,7 +2143,7 @@ export interface HostStorageSystemProperties extends ExtensibleManagedObjectProp
 
 export const HostStorageSystemManagedType: ManagedTypeInfo = {
   typeName: "HostStorageSystem",
-  base: "ExtensibleManagedObject",
+  base: () => ExtensibleManagedObjectManagedType,
   properties: () => [
     field("fileSystemVolumeInfo", HostFileSystemVolumeInfoCodec, "r"),
     field("multipathStateInfo", HostMultipathStateInfoCodec, "o"),
@@ -2198,7 +2198,7 @@ export interface HostSystemProperties extends ManagedEntityProperties {
 
 export const HostSystemManagedType: ManagedTypeInfo = {
   typeName: "HostSystem",
-  base: "ManagedEntity",
+  base: () => ManagedEntityManagedType,
   properties: () => [
     field("capability", HostCapabilityCodec, "o"),
     field("config", HostConfigInfoCodec, "o"),
@@ -2268,7 +2268,7 @@ export interface HostVMotionSystemProperties extends ExtensibleManagedObjectProp
 
 export const HostVMotionSystemManagedType: ManagedTypeInfo = {
   typeName: "HostVMotionSystem",
-  base: "ExtensibleManagedObject",
+  base: () => ExtensibleManagedObjectManagedType,
   properties: () => [
     field("ipConfig", HostIpConfigCodec, "o"),
     field("netConfig", HostVMotionNetConfigCodec, "o"),
@@ -2299,7 +2299,7 @@ export interface HostVirtualNicManagerProperties extends ExtensibleManagedObject
 
 export const HostVirtualNicManagerManagedType: ManagedTypeInfo = {
   typeName: "HostVirtualNicManager",
-  base: "ExtensibleManagedObject",
+  base: () => ExtensibleManagedObjectManagedType,
   properties: () => [field("info", HostVirtualNicManagerInfoCodec, "r")],
 };
 
@@ -2417,7 +2417,7 @@ export interface InventoryViewProperties extends ManagedObjectViewProperties {}
 
 export const InventoryViewManagedType: ManagedTypeInfo = {
   typeName: "InventoryView",
-  base: "ManagedObjectView",
+  base: () => ManagedObjectViewManagedType,
   properties: () => [],
 };
 
@@ -2566,7 +2566,7 @@ export interface ListViewProperties extends ManagedObjectViewProperties {}
 
 export const ListViewManagedType: ManagedTypeInfo = {
   typeName: "ListView",
-  base: "ManagedObjectView",
+  base: () => ManagedObjectViewManagedType,
   properties: () => [],
 };
 
@@ -2664,7 +2664,7 @@ export interface ManagedEntityProperties extends ExtensibleManagedObjectProperti
 
 export const ManagedEntityManagedType: ManagedTypeInfo = {
   typeName: "ManagedEntity",
-  base: "ExtensibleManagedObject",
+  base: () => ExtensibleManagedObjectManagedType,
   properties: () => [
     field("alarmActionsEnabled", BooleanCodec, "o"),
     field("configIssue", EventCodec, "ol"),
@@ -2707,7 +2707,7 @@ export interface ManagedObjectViewProperties extends ViewProperties {
 
 export const ManagedObjectViewManagedType: ManagedTypeInfo = {
   typeName: "ManagedObjectView",
-  base: "View",
+  base: () => ViewManagedType,
   properties: () => [field("view", MorefCodec, "ol")],
 };
 
@@ -2739,7 +2739,7 @@ export interface NetworkProperties extends ManagedEntityProperties {
 
 export const NetworkManagedType: ManagedTypeInfo = {
   typeName: "Network",
-  base: "ManagedEntity",
+  base: () => ManagedEntityManagedType,
   properties: () => [
     field("host", MorefCodec, "ol"),
     field("summary", NetworkSummaryCodec, "r"),
@@ -2768,7 +2768,7 @@ export interface OpaqueNetworkProperties extends NetworkProperties {}
 
 export const OpaqueNetworkManagedType: ManagedTypeInfo = {
   typeName: "OpaqueNetwork",
-  base: "Network",
+  base: () => NetworkManagedType,
   properties: () => [],
 };
 
@@ -3109,7 +3109,7 @@ export interface ResourcePoolProperties extends ManagedEntityProperties {
 
 export const ResourcePoolManagedType: ManagedTypeInfo = {
   typeName: "ResourcePool",
-  base: "ManagedEntity",
+  base: () => ManagedEntityManagedType,
   properties: () => [
     field("childConfiguration", ResourceConfigSpecCodec, "ol"),
     field("config", ResourceConfigSpecCodec, "r"),
@@ -3145,7 +3145,7 @@ export interface ScheduledTaskProperties extends ExtensibleManagedObjectProperti
 
 export const ScheduledTaskManagedType: ManagedTypeInfo = {
   typeName: "ScheduledTask",
-  base: "ExtensibleManagedObject",
+  base: () => ExtensibleManagedObjectManagedType,
   properties: () => [field("info", ScheduledTaskInfoCodec, "r")],
 };
 
@@ -3371,7 +3371,7 @@ export interface StoragePodProperties extends FolderProperties {
 
 export const StoragePodManagedType: ManagedTypeInfo = {
   typeName: "StoragePod",
-  base: "Folder",
+  base: () => FolderManagedType,
   properties: () => [
     field("podStorageDrsEntry", PodStorageDrsEntryCodec, "o"),
     field("summary", StoragePodSummaryCodec, "o"),
@@ -3428,7 +3428,7 @@ export interface TaskProperties extends ExtensibleManagedObjectProperties {
 
 export const TaskManagedType: ManagedTypeInfo = {
   typeName: "Task",
-  base: "ExtensibleManagedObject",
+  base: () => ExtensibleManagedObjectManagedType,
   properties: () => [field("info", TaskInfoCodec, "r")],
 };
 
@@ -3456,7 +3456,7 @@ export interface TaskHistoryCollectorProperties extends HistoryCollectorProperti
 
 export const TaskHistoryCollectorManagedType: ManagedTypeInfo = {
   typeName: "TaskHistoryCollector",
-  base: "HistoryCollector",
+  base: () => HistoryCollectorManagedType,
   properties: () => [field("latestPage", TaskInfoCodec, "ol")],
 };
 
@@ -3628,7 +3628,7 @@ export interface VirtualAppProperties extends ResourcePoolProperties {
 
 export const VirtualAppManagedType: ManagedTypeInfo = {
   typeName: "VirtualApp",
-  base: "ResourcePool",
+  base: () => ResourcePoolManagedType,
   properties: () => [
     field("childLink", VirtualAppLinkInfoCodec, "ol"),
     field("datastore", MorefCodec, "ol"),
@@ -3736,7 +3736,7 @@ export interface VirtualMachineProperties extends ManagedEntityProperties {
 
 export const VirtualMachineManagedType: ManagedTypeInfo = {
   typeName: "VirtualMachine",
-  base: "ManagedEntity",
+  base: () => ManagedEntityManagedType,
   properties: () => [
     field("capability", VirtualMachineCapabilityCodec, "r"),
     field("config", VirtualMachineConfigInfoCodec, "o"),
@@ -3836,7 +3836,7 @@ export interface VirtualMachineSnapshotProperties extends ExtensibleManagedObjec
 
 export const VirtualMachineSnapshotManagedType: ManagedTypeInfo = {
   typeName: "VirtualMachineSnapshot",
-  base: "ExtensibleManagedObject",
+  base: () => ExtensibleManagedObjectManagedType,
   properties: () => [
     field("childSnapshot", MorefCodec, "ol"),
     field("config", VirtualMachineConfigInfoCodec, "r"),
@@ -3892,7 +3892,7 @@ export interface VmwareDistributedVirtualSwitchProperties extends DistributedVir
 
 export const VmwareDistributedVirtualSwitchManagedType: ManagedTypeInfo = {
   typeName: "VmwareDistributedVirtualSwitch",
-  base: "DistributedVirtualSwitch",
+  base: () => DistributedVirtualSwitchManagedType,
   properties: () => [],
 };
 

@@ -6191,6 +6191,8 @@ export interface DvsVNicProfile extends ApplyProfile {
 export interface DynamicArray {
   /** The actual type of this value, as `xsi:type` on the wire. */
   $type?: string;
+  /** Members a newer server sent that this schema does not know; written back as they came. */
+  $extra?: Record<string, unknown>;
   /** String, optional */
   dynamicType?: string;
   /** AnyType, required list */
@@ -6204,6 +6206,8 @@ export interface DynamicArray {
 export interface DynamicData {
   /** The actual type of this value, as `xsi:type` on the wire. */
   $type?: string;
+  /** Members a newer server sent that this schema does not know; written back as they came. */
+  $extra?: Record<string, unknown>;
   /** String, optional */
   dynamicType?: string;
   /** DynamicProperty, optional list */
@@ -6216,6 +6220,8 @@ export interface DynamicData {
 export interface DynamicProperty {
   /** The actual type of this value, as `xsi:type` on the wire. */
   $type?: string;
+  /** Members a newer server sent that this schema does not know; written back as they came. */
+  $extra?: Record<string, unknown>;
   /** String, required */
   name: string;
   /** AnyType, required */
@@ -14186,6 +14192,8 @@ export interface MethodDisabled extends RuntimeFault {
 export interface MethodFault {
   /** The actual type of this value, as `xsi:type` on the wire. */
   $type?: string;
+  /** Members a newer server sent that this schema does not know; written back as they came. */
+  $extra?: Record<string, unknown>;
   /** String, optional */
   dynamicType?: string;
   /** DynamicProperty, optional list */

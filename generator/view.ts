@@ -29,7 +29,7 @@ export interface DataObjectView {
   isRoot: boolean;
   isFault: boolean;
   members: MemberView[];
-  children: string[];
+  subtypes: string[];
   wireOrder: string;
   subtypesDoc: string;
   ignoredDoc: string;
@@ -151,7 +151,7 @@ function dataObjectView(o: IrDataObject): DataObjectView {
     isRoot: !o.base,
     isFault: o.isFault,
     members: o.ownMembers.map(memberView),
-    children: o.children,
+    subtypes: o.subtypes,
     wireOrder: o.members.map((m) => m.name).join(", ") || "(no members)",
     subtypesDoc: o.subtypes.length ? o.subtypes.join(", ") : "",
     ignoredDoc: o.ignored

@@ -23,5 +23,7 @@ export {
 export {
   MissingPropertyError,
   ObjectNotFoundError,
+  managedTypesLookup,
+  propertyTypesOf,
   type ManagedTypeInfo,
 } from "./property/managed.js";

@@ -295,9 +295,25 @@ describe("decode errors and forward compatibility", () => {
     });
   });
 
-  it("skips elements the schema does not know", () => {
-    const xml = `<r ${VIM}><key>k</key><newerField><deep>1</deep></newerField><userName>u</userName><fullName>f</fullName><loginTime>2020-01-01T00:00:00Z</loginTime><lastActiveTime>2020-01-01T00:00:00Z</lastActiveTime><locale>en</locale><messageLocale>en</messageLocale></r>`;
-    expect(deserialize<{ userName: string }>("UserSession", xml).userName).toBe("u");
+  it("keeps elements the schema does not know in $extra and writes them back after the known members", () => {
+    const xml = `<r ${VIM} ${XSI} ${XSD}><key>k</key><newerField><deep>1</deep><deep>2</deep></newerField><userName>u</userName><fullName>f</fullName><loginTime>2020-01-01T00:00:00Z</loginTime><lastActiveTime>2020-01-01T00:00:00Z</lastActiveTime><locale>en</locale><messageLocale>en</messageLocale><newerFlag xsi:type="xsd:boolean">true</newerFlag></r>`;
+    const session = deserialize<{ userName: string; $extra?: Record<string, unknown> }>(
+      "UserSession",
+      xml,
+    );
+    expect(session.userName).toBe("u");
+    expect(session.$extra).toEqual({ newerField: { deep: ["1", "2"] }, newerFlag: true });
+    const again = serialize("UserSession", session);
+    expect(again).toContain(
+      '<messageLocale>en</messageLocale><newerField><deep>1</deep><deep>2</deep></newerField><newerFlag xsi:type="xsd:boolean">true</newerFlag></UserSession>',
+    );
+    expect(deserialize("UserSession", again)).toEqual(session);
+  });
+
+  it("refuses a property that is not a member of the type (a misspelt member is never dropped)", () => {
+    expect(() => serialize("VirtualMachineConfigSpec", { memoryMb: 512n })).toThrow(
+      "cannot serialize VirtualMachineConfigSpec.memoryMb: 'memoryMb' is not a member of VirtualMachineConfigSpec",
+    );
   });
 
   it("keeps an unknown xsi:type as an untyped record, never as the declared type, and writes it back", () => {

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Readable } from "node:stream";
 import {
   TaskFailedError,
+  deserialize,
+  serialize,
   collect,
   findVmById,
   findVmByUuid,
@@ -49,6 +51,14 @@ import {
   suspend,
   type VmRef,
 } from "../index.js";
+import {
+  VimConnection as LeanConnection,
+  listVirtualMachines as leanList,
+  powerOff as leanPowerOff,
+  typesFor as leanTypesFor,
+  TaskManagedType as LeanTaskType,
+  VirtualMachineManagedType as LeanVmType,
+} from "../lean.js";
 import { SKIP_VCSIM, startVcsim, type Vcsim } from "./support/vcsim.js";
 
 describe.skipIf(SKIP_VCSIM)("vcsim (vCenter model)", () => {
@@ -468,6 +478,53 @@ describe.skipIf(SKIP_VCSIM)("vcsim (vCenter model)", () => {
       expect(b.length).toBe(4);
       expect(conn.session!.key).not.toBe(before);
       expect(conn.reloginCount).toBe(1);
+    });
+  });
+
+  describe("forward compatibility and lean connections", () => {
+    it("decodes vcsim's API 6.5 data with the 5.5 schema, keeping unknown members, and writes it back unchanged", async () => {
+      const host = conn.inventory!.host.ref;
+      const { config } = await readProperties<{
+        config: Record<string, unknown> & { $extra?: Record<string, unknown> };
+      }>(conn, host, ["config"]);
+      expect(config.$type).toBe("HostConfigInfo");
+      // Members added after 5.5 (lockdownMode since 6.0, …) arrive in $extra instead of being lost.
+      expect(config.$extra).toHaveProperty("lockdownMode");
+      const xml = serialize("HostConfigInfo", config);
+      for (const key of Object.keys(config.$extra!)) expect(xml).toContain(`<${key}`);
+      expect(deserialize("HostConfigInfo", xml)).toEqual(config);
+      const ds = await listDatastores<{
+        info: { $type: string; $extra?: Record<string, unknown> };
+      }>(conn, ["info"]);
+      expect(ds[0]!.props.info.$type).toBe("LocalDatastoreInfo");
+      expect(ds[0]!.props.info.$extra).toHaveProperty("maxMemoryFileSize");
+    });
+
+    it("a lean connection (esx-vi/lean, VirtualMachine and Task types only) lists VMs and runs a task", async () => {
+      const lean = await LeanConnection.connect(sim.endpoint, {
+        username: sim.user,
+        password: sim.password,
+        tls: { thumbprint: sim.sha256 },
+        types: leanTypesFor([LeanVmType, LeanTaskType]),
+      });
+      const vms = await leanList<{
+        name: string;
+        "runtime.powerState": string;
+        summary: { $type: string };
+      }>(lean, ["name", "runtime.powerState", "summary"]);
+      expect(vms.length).toBe(6);
+      expect(vms[0]!.props.summary.$type).toBe("VirtualMachineSummary");
+      const vm = vms.find((v) => v.props.name === "DC0_H0_VM1")!.ref;
+      await leanPowerOff(lean, vm);
+      expect(
+        (
+          await leanList<{ name: string; "runtime.powerState": string }>(lean, [
+            "name",
+            "runtime.powerState",
+          ])
+        ).find((v) => v.props.name === "DC0_H0_VM1")!.props["runtime.powerState"],
+      ).toBe("poweredOff");
+      await lean.close();
     });
   });
 });

@@ -166,7 +166,9 @@ export class StreamDecoder implements XmlHandler {
       case Mode.Object: {
         const field = (top.codec as ObjectCodec).fieldMap.get(local);
         if (field === undefined) {
-          this.skipDepth = 1; // a member this schema version does not have
+          // A member this schema version does not have (a newer server): kept in $extra.
+          const frame = this.push(local);
+          this.setupUntyped(frame);
           return;
         }
         const frame = this.push(local);
@@ -262,7 +264,15 @@ export class StreamDecoder implements XmlHandler {
     const parent = this.frames[this.depth]!;
     switch (parent.mode) {
       case Mode.Object: {
-        const field = frame.field!;
+        const field = frame.field;
+        if (field === undefined) {
+          const extra = (parent.value.$extra ??= {});
+          const existing = extra[frame.local];
+          if (existing === undefined) extra[frame.local] = value;
+          else if (Array.isArray(existing)) existing.push(value);
+          else extra[frame.local] = [existing, value];
+          return;
+        }
         const target = parent.value;
         if (field.list) {
           const existing = target[field.name];
@@ -342,10 +352,7 @@ export class StreamDecoder implements XmlHandler {
         if (xsiType !== undefined) {
           const { ns, local } = this.tokenizer.resolveQName(xsiType);
           if (local !== declared.typeName || ns !== VIM_NS) {
-            const sub =
-              ns === VIM_NS
-                ? (declared.subtypes.get(local) ?? this.options.registry.get(local))
-                : undefined;
+            const sub = ns === VIM_NS ? this.options.registry.get(local) : undefined;
             if (sub === undefined || sub.kind !== "object") {
               if (sub !== undefined) return this.setupAny(frame, xsiType);
               frame.wireType = local;

@@ -1,7 +1,6 @@
 /**
- * Constructors the generated code calls. Object codecs resolve their members and
- * subtypes lazily, on first use: schemas are full of cycles (SelectionSpec ↔
- * TraversalSpec, a snapshot tree holding snapshot trees).
+ * Constructors the generated code calls. Object codecs resolve their members lazily,
+ * on first use: schemas are full of cycles (a snapshot tree holding snapshot trees).
  */
 import type { XmlWriter } from "../xml/writer.js";
 import type {
@@ -39,8 +38,8 @@ export interface ObjectDefinition<T> {
   isFault?: boolean;
   /** Members declared by this type (not inherited), wire order. */
   fields: () => FieldSpec[];
-  /** Direct subtypes. */
-  children?: () => ObjectCodec[];
+  /** Names of all transitive subtypes. */
+  subtypes?: readonly string[];
   writeMembers: (w: XmlWriter, value: T) => void;
 }
 
@@ -55,7 +54,7 @@ class LazyObjectCodec<T> implements ObjectCodec<T> {
     fieldMap: Map<string, FieldSpec>;
     requiredFields: string[];
   };
-  private subtypeMap?: Map<string, ObjectCodec>;
+  private subtypeSet?: Set<string>;
 
   constructor(private readonly def: ObjectDefinition<T>) {
     this.typeName = def.typeName;
@@ -89,16 +88,9 @@ class LazyObjectCodec<T> implements ObjectCodec<T> {
   get requiredFields() {
     return this.resolve().requiredFields;
   }
-  get subtypes(): ReadonlyMap<string, ObjectCodec> {
-    if (!this.subtypeMap) {
-      const map = new Map<string, ObjectCodec>();
-      for (const child of this.def.children?.() ?? []) {
-        map.set(child.typeName, child);
-        for (const [n, c] of child.subtypes) map.set(n, c);
-      }
-      this.subtypeMap = map;
-    }
-    return this.subtypeMap;
+  get subtypes(): ReadonlySet<string> {
+    this.subtypeSet ??= new Set(this.def.subtypes ?? []);
+    return this.subtypeSet;
   }
 }
 

@@ -152,9 +152,15 @@ function writeObject(
   let actual: Codec | undefined = declared;
   if (wireType !== undefined && wireType !== declared.typeName) {
     if (typeof wireType !== "string") w.fail(`$type must be a string, got ${describe(wireType)}`);
-    actual = declared.subtypes.get(wireType);
-    if (!actual) {
-      const known = w.registry?.get(wireType);
+    const known = w.registry?.get(wireType);
+    if (declared.subtypes.has(wireType)) {
+      if (known?.kind !== "object") {
+        w.fail(
+          `cannot write subtype '${wireType}' of ${declared.typeName}: this client's registry has no codec for it (pass the full registry, vimTypes)`,
+        );
+      }
+      actual = known;
+    } else {
       if (known) w.fail(`'${wireType}' is not ${declared.typeName} or one of its subtypes`);
       // A type from a newer server, decoded as an untyped record: send it back as it came.
       writeUntyped(w, name, value as Record<string, unknown>, wireType);
@@ -165,7 +171,26 @@ function writeObject(
   const polymorphic = inAnySlot || declared.subtypes.size > 0 || obj !== declared;
   w.open(name, polymorphic ? obj.typeName : undefined);
   obj.writeMembers(w, value);
+  writeExtra(w, obj, value as Record<string, unknown>);
   w.close(name);
+}
+
+/**
+ * After the known members: the members a newer server sent that this schema does not
+ * know (`$extra`, kept by the decoder) go back as they came. Any other property is not a
+ * member of the type: refused, so a misspelt member is never silently dropped.
+ */
+function writeExtra(w: XmlWriter, codec: ObjectCodec, value: Record<string, unknown>): void {
+  for (const key in value) {
+    if (key === "$type" || key === "$extra" || codec.fieldMap.has(key) || value[key] === undefined)
+      continue;
+    w.enter(key);
+    w.fail(`'${key}' is not a member of ${codec.typeName}`);
+  }
+  const extra = value.$extra;
+  if (extra === undefined) return;
+  if (typeof extra !== "object" || extra === null) w.fail("$extra must be an object");
+  for (const [key, item] of Object.entries(extra)) writeUntypedMember(w, key, item);
 }
 
 /** Infer the wire type of a value in an anyType slot (see AnyValue). */
@@ -263,27 +288,42 @@ function writeUntyped(
   record: Record<string, unknown>,
   wireType: string | undefined,
 ) {
-  w.open(name, wireType);
-  for (const [key, item] of Object.entries(record)) {
-    if (key === "$type") continue;
-    for (const one of Array.isArray(item) ? item : [item]) {
-      w.enter(key);
-      if (typeof one === "string") {
-        w.open(key);
-        w.text(one);
-        w.close(key);
-      } else if (
-        typeof one === "object" &&
-        one !== null &&
-        !(one instanceof Date) &&
-        !(one instanceof Uint8Array) &&
-        (one as { $type?: unknown }).$type === undefined &&
-        !("type" in one && "value" in one)
-      ) {
-        writeUntyped(w, key, one as Record<string, unknown>, undefined);
-      } else writeAny(w, key, one);
-      w.leave();
-    }
+  const keys = Object.keys(record);
+  if (wireType !== undefined && keys.length === 2 && typeof record.value === "string") {
+    // { $type, value }: a simple value of an unknown type.
+    w.open(name, wireType);
+    w.text(record.value);
+    w.close(name);
+    return;
   }
+  w.open(name, wireType);
+  for (const [key, item] of Object.entries(record))
+    if (key !== "$type") writeUntypedMember(w, key, item);
   w.close(name);
+}
+
+/** One member of an untyped record (repeated elements for an array). */
+function writeUntypedMember(w: XmlWriter, key: string, item: unknown): void {
+  for (const one of Array.isArray(item) ? item : [item]) {
+    w.enter(key);
+    if (typeof one === "string") {
+      w.open(key);
+      w.text(one);
+      w.close(key);
+    } else if (isPlainRecord(one)) writeUntyped(w, key, one, undefined);
+    else writeAny(w, key, one);
+    w.leave();
+  }
+}
+
+/** A nested untyped record: an object without $type that is not a reference or a Date/bytes. */
+function isPlainRecord(v: unknown): v is Record<string, unknown> {
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    !(v instanceof Date) &&
+    !(v instanceof Uint8Array) &&
+    (v as { $type?: unknown }).$type === undefined &&
+    !("type" in v && "value" in v)
+  );
 }

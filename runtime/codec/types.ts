@@ -100,8 +100,12 @@ export interface ObjectCodec<T = any> {
   readonly fieldMap: ReadonlyMap<string, FieldSpec>;
   /** Names of required members, checked after decoding. */
   readonly requiredFields: readonly string[];
-  /** Every transitive subtype by name: the xsi:type values a slot of this type accepts. */
-  readonly subtypes: ReadonlyMap<string, ObjectCodec>;
+  /**
+   * Names of every transitive subtype: the xsi:type values a slot of this type accepts.
+   * Names, not codecs: a subtype's codec is looked up in the registry when one is met,
+   * so a program bundles only the codecs of the types it declares it uses.
+   */
+  readonly subtypes: ReadonlySet<string>;
   /** Writes the members (not the element itself) in wire order. */
   readonly writeMembers: (w: XmlWriter, value: T) => void;
 }

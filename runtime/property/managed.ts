@@ -9,20 +9,24 @@ import type { CallOptions, VimInvoker } from "../soap/client.js";
 
 export interface ManagedTypeInfo {
   typeName: string;
-  base?: string;
+  base?: () => ManagedTypeInfo;
   /** Properties declared by this type (not inherited). */
   properties: () => FieldSpec[];
+}
+
+/**
+ * Property paths → codecs for the given managed types (their bases included). Pass only
+ * the types a program reads to keep its bundle small; `vimPropertyTypes` covers them all.
+ */
+export function propertyTypesOf(infos: Iterable<ManagedTypeInfo>): PropertyTypes {
+  return managedTypesLookup(new Map([...infos].map((i) => [i.typeName, i])));
 }
 
 /** Property paths → codecs, walking managed properties then data-object members. */
 export function managedTypesLookup(types: ReadonlyMap<string, ManagedTypeInfo>): PropertyTypes {
   const cache = new Map<string, { codec: Codec; list: boolean } | null>();
   const ownProperty = (typeName: string, name: string): FieldSpec | undefined => {
-    for (
-      let info = types.get(typeName);
-      info;
-      info = info.base ? types.get(info.base) : undefined
-    ) {
+    for (let info = types.get(typeName); info; info = info.base?.()) {
       const found = info.properties().find((p) => p.name === name);
       if (found) return found;
     }

@@ -3,6 +3,7 @@
  * while they stream, faults raised as typed errors.
  */
 import { type ContainerHandler, type DecodeOptions, StreamDecoder } from "../codec/decode.js";
+import { AnyTypeCodec } from "../codec/define.js";
 import type { Codec, ObjectCodec, Occurrence } from "../codec/types.js";
 import { DecodeError, EsxViError } from "../errors.js";
 import { XmlTokenizer } from "../xml/tokenizer.js";
@@ -76,12 +77,16 @@ export class ResponseDecoder {
 
     const detail: ContainerHandler = {
       open: (d, _ns, local) => {
-        if (faultCodec && !fault().detail) {
+        if (!fault().detail) {
           // <InvalidLoginFault xsi:type="InvalidLogin">: xsi:type decides; the element name is the fallback.
           const named = local.endsWith("Fault") ? local.slice(0, -5) : local;
           fault().detailType = named;
           const codec = options.registry.get(named);
-          d.expect(codec?.kind === "object" && codec.isFault ? codec : faultCodec);
+          // Without fault codecs (a lean registry) the detail still decodes, as an untyped
+          // record whose $type is its xsi:type.
+          d.expect(
+            codec?.kind === "object" && codec.isFault ? codec : (faultCodec ?? AnyTypeCodec),
+          );
         } else d.skip();
       },
       value: (value) => {

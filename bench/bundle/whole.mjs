@@ -1,0 +1,2 @@
+// Everything the SDK exports.
+export * from "esx-vi";
