@@ -297,3 +297,56 @@ describe("screenshots", () => {
     );
   });
 });
+
+describe("API version negotiation", () => {
+  it("speaks the lower of the server's apiVersion and the schema's (5.5)", async () => {
+    const { lowerVersion } = await import("../index.js");
+    expect(lowerVersion("6.5", "5.5")).toBe("5.5");
+    expect(lowerVersion("5.1", "5.5")).toBe("5.1");
+    expect(lowerVersion("5.5", "5.5")).toBe("5.5");
+    expect(lowerVersion("4.1", "5.5")).toBe("4.1");
+    const older = await startFakeVim();
+    older.handle((c) => {
+      if (c.method !== "RetrieveServiceContent") return undefined;
+      return {
+        body: response(
+          c.method,
+          `<returnval><rootFolder type="Folder">f</rootFolder><propertyCollector type="PropertyCollector">pc</propertyCollector>` +
+            `<about><name>VMware ESXi</name><fullName>ESXi 5.1</fullName><vendor>VMware, Inc.</vendor><version>5.1.0</version><build>1</build>` +
+            `<osType>vmnix-x86</osType><productLineId>embeddedEsx</productLineId><apiType>HostAgent</apiType><apiVersion>5.1</apiVersion></about>` +
+            `<sessionManager type="SessionManager">sm</sessionManager></returnval>`,
+        ),
+      };
+    });
+    const c = await VimConnection.connect(older.url, { username: "root", password: "pw" });
+    expect(c.apiVersion).toBe("5.1");
+    await CurrentTime(c, SI).catch(() => undefined);
+    expect(older.calls.at(-1)).toMatchObject({
+      method: "CurrentTime",
+      soapAction: "urn:vim25/5.1",
+    });
+    await c.close();
+    await older.close();
+  });
+
+  it("refuses servers below libvirt's minimums", async () => {
+    const ancient = await startFakeVim();
+    ancient.handle((c) =>
+      c.method === "RetrieveServiceContent"
+        ? {
+            body: response(
+              c.method,
+              `<returnval><rootFolder type="Folder">f</rootFolder><propertyCollector type="PropertyCollector">pc</propertyCollector>` +
+                `<about><name>VMware ESX</name><fullName>ESX 3.0</fullName><vendor>VMware, Inc.</vendor><version>3.0.0</version><build>1</build>` +
+                `<osType>vmnix-x86</osType><productLineId>esx</productLineId><apiType>HostAgent</apiType><apiVersion>2.5</apiVersion></about>` +
+                `<sessionManager type="SessionManager">sm</sessionManager></returnval>`,
+            ),
+          }
+        : undefined,
+    );
+    await expect(
+      VimConnection.connect(ancient.url, { username: "root", password: "pw" }),
+    ).rejects.toThrow("ESX 3.0: version 3.0.0 is older than the minimum 3.5 for esx");
+    await ancient.close();
+  });
+});

@@ -29,6 +29,7 @@ export interface Call {
   method: string;
   body: string;
   cookie: string | undefined;
+  soapAction?: string;
 }
 
 export type Handler = (call: Call, world: VmWorld) => Answer | undefined;
@@ -239,7 +240,12 @@ export async function startFakeVim(): Promise<FakeVim> {
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
       const method = /<soapenv:Body><(\w+)/.exec(body)?.[1] ?? `${req.method} ${req.url}`;
-      const call = { method, body, cookie: req.headers.cookie };
+      const call = {
+        method,
+        body,
+        cookie: req.headers.cookie,
+        soapAction: req.headers.soapaction as string | undefined,
+      };
       calls.push(call);
       const answer = custom(call, world) ?? defaults(call, world);
       if (answer === "reset") {
