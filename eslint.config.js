@@ -10,9 +10,15 @@ export default tseslint.config(
       "coverage/**",
       "test/fixtures/**",
       "test/__snapshots__/**",
+      ".vcsim/**",
     ],
   },
   js.configs.recommended,
+  // Plain JavaScript scripts (benchmarks) run on Node.
+  {
+    files: ["**/*.mjs"],
+    languageOptions: { globals: { process: "readonly", console: "readonly" } },
+  },
   ...tseslint.configs.recommended,
   {
     rules: {
