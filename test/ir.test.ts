@@ -105,3 +105,15 @@ describe("IR", () => {
     );
   });
 });
+
+describe("the curated libvirt-style schema (test/fixtures/libvirt-schema)", () => {
+  it("stays valid DSL", () => {
+    const curated = compileSchema(readSchemaDir("test/fixtures/libvirt-schema"));
+    expect([
+      curated.enums.length,
+      curated.dataObjects.length,
+      curated.managedObjects.length,
+      curated.methods.length,
+    ]).toEqual([18, 229, 29, 60]);
+  });
+});
