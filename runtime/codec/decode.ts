@@ -9,8 +9,8 @@
  */
 import { DecodeError } from "../errors.js";
 import type { XmlHandler, XmlTokenizer } from "../xml/tokenizer.js";
-import { VIM_NS, XSD_NS, XSI_NS } from "../xml/writer.js";
-import { AnyTypeCodec } from "./define.js";
+import { VIM_NS, XSD_NS } from "../xml/writer.js";
+import { AnyTypeCodec, MorefCodec } from "./define.js";
 import { arrayElement } from "./encode.js";
 import { primitivesByXsdType } from "./primitives.js";
 import {
@@ -344,13 +344,15 @@ export class StreamDecoder implements XmlHandler {
         return;
       case "moref":
         frame.mode = Mode.Text;
-        frame.wireType = this.tokenizer.attribute("", "type");
+        frame.wireType = this.tokenizer.typeAttribute;
         return;
       case "object": {
-        const xsiType = this.tokenizer.attribute(XSI_NS, "type");
+        const xsiType = this.tokenizer.xsiType;
         let codec: ObjectCodec = declared;
         if (xsiType !== undefined) {
-          const { ns, local } = this.tokenizer.resolveQName(xsiType);
+          this.tokenizer.resolveQNameInto(xsiType);
+          const ns = this.tokenizer.qnameNs;
+          const local = this.tokenizer.qnameLocal;
           if (local !== declared.typeName || ns !== VIM_NS) {
             const sub = ns === VIM_NS ? this.options.registry.get(local) : undefined;
             if (sub === undefined || sub.kind !== "object") {
@@ -367,7 +369,7 @@ export class StreamDecoder implements XmlHandler {
         return;
       }
       case "any": {
-        const xsiType = this.tokenizer.attribute(XSI_NS, "type");
+        const xsiType = this.tokenizer.xsiType;
         if (xsiType === undefined) return this.setupUntyped(frame);
         return this.setupAny(frame, xsiType);
       }
@@ -376,7 +378,9 @@ export class StreamDecoder implements XmlHandler {
 
   /** An anyType slot (or an unexpected type): the xsi:type decides everything. */
   private setupAny(frame: Frame, xsiType: string): void {
-    const { ns, local } = this.tokenizer.resolveQName(xsiType);
+    this.tokenizer.resolveQNameInto(xsiType);
+    const ns = this.tokenizer.qnameNs;
+    const local = this.tokenizer.qnameLocal;
     if (ns === XSD_NS) {
       const codec = primitivesByXsdType.get(local);
       if (codec === undefined) {
@@ -395,8 +399,8 @@ export class StreamDecoder implements XmlHandler {
     if (ns === VIM_NS) {
       if (local === "ManagedObjectReference") {
         frame.mode = Mode.Text;
-        frame.codec = { kind: "moref", typeName: "ManagedObjectReference" };
-        frame.wireType = this.tokenizer.attribute("", "type");
+        frame.codec = MorefCodec;
+        frame.wireType = this.tokenizer.typeAttribute;
         return;
       }
       if (local.startsWith("ArrayOf")) {
@@ -434,7 +438,7 @@ export class StreamDecoder implements XmlHandler {
 
   private setupUntyped(frame: Frame): void {
     if (frame.wireType === undefined) {
-      const xsiType = this.tokenizer.attribute(XSI_NS, "type");
+      const xsiType = this.tokenizer.xsiType;
       if (xsiType !== undefined) {
         const { ns, local } = this.tokenizer.resolveQName(xsiType);
         if (ns === VIM_NS && this.options.registry.get(local) !== undefined)

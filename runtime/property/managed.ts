@@ -24,7 +24,6 @@ export function propertyTypesOf(infos: Iterable<ManagedTypeInfo>): PropertyTypes
 
 /** Property paths → codecs, walking managed properties then data-object members. */
 export function managedTypesLookup(types: ReadonlyMap<string, ManagedTypeInfo>): PropertyTypes {
-  const cache = new Map<string, { codec: Codec; list: boolean } | null>();
   const ownProperty = (typeName: string, name: string): FieldSpec | undefined => {
     for (let info = types.get(typeName); info; info = info.base?.()) {
       const found = info.properties().find((p) => p.name === name);
@@ -41,13 +40,19 @@ export function managedTypesLookup(types: ReadonlyMap<string, ManagedTypeInfo>):
     }
     return spec ? { codec: spec.codec, list: spec.list } : undefined;
   };
+  // Per managed type, per path: no string building on the hot path.
+  const cache = new Map<string, Map<string, { codec: Codec; list: boolean } | null>>();
   return {
     lookup(typeName, path) {
-      const key = typeName + "\u0000" + path;
-      let hit = cache.get(key);
+      let byPath = cache.get(typeName);
+      if (byPath === undefined) {
+        byPath = new Map();
+        cache.set(typeName, byPath);
+      }
+      let hit = byPath.get(path);
       if (hit === undefined) {
         hit = resolve(typeName, path) ?? null;
-        cache.set(key, hit);
+        byPath.set(path, hit);
       }
       return hit ?? undefined;
     },

@@ -10,6 +10,7 @@
 import { XmlSyntaxError } from "../errors.js";
 
 export const XML_NS = "http://www.w3.org/XML/1998/namespace";
+const XSI_NS = "http://www.w3.org/2001/XMLSchema-instance";
 
 /** Receives events. Attributes are readable through the tokenizer during `openElement`. */
 export interface XmlHandler {
@@ -36,7 +37,8 @@ const enum Ch {
   Bang = 33,
 }
 
-const MAX_PENDING = 64 * 1024 * 1024; // one tag or entity larger than this is not SOAP
+const MAX_PENDING = 64 * 1024 * 1024;
+const INTERN_MASK = 4095; // one tag or entity larger than this is not SOAP
 
 const PREDEFINED: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };
 
@@ -65,13 +67,28 @@ export class XmlTokenizer {
 
   /** Raw qualified names of open elements, for end-tag matching and error paths. */
   private readonly openNames: string[] = [];
-  /** Default namespace per depth (index = depth of the element). */
+  /** Default namespace per depth (index = depth of the element; entries above the current depth are stale). */
   private readonly defaultNs: string[] = [""];
-  /** Prefix bindings as a flat stack: [depth, prefix, uri] triples, innermost last. */
-  private readonly bindings: Array<number | string> = [];
+  /** Prefix bindings as parallel stacks, innermost last: the depth that declared each, prefix, URI. */
+  private readonly bindingDepth: number[] = [];
+  private readonly bindingPrefix: string[] = [];
+  private readonly bindingUri: string[] = [];
+  private bindingCount = 0;
+
+  /**
+   * Of the element being opened (valid during openElement): the raw value of its
+   * xsi:type attribute (prefix resolved by namespace, whatever its spelling) and of its
+   * unprefixed `type` attribute. Resolved once here because every decoder needs them.
+   */
+  xsiType: string | undefined;
+  typeAttribute: string | undefined;
+  /** Filled by resolveQNameInto. */
+  qnameNs = "";
+  qnameLocal = "";
 
   /** Attributes of the element being opened (valid during openElement only). */
   private readonly attrNames: string[] = [];
+  private readonly interned: (string | undefined)[] = new Array(INTERN_MASK + 1);
   private readonly attrValues: string[] = [];
   private attrCount = 0;
 
@@ -146,12 +163,23 @@ export class XmlTokenizer {
 
   /** Resolve a QName found in content (such as an xsi:type value) in the current scope. */
   resolveQName(qname: string): { ns: string; local: string } {
+    this.resolveQNameInto(qname);
+    return { ns: this.qnameNs, local: this.qnameLocal };
+  }
+
+  /** resolveQName without allocating: the result is in qnameNs and qnameLocal. */
+  resolveQNameInto(qname: string): void {
     const colon = qname.indexOf(":");
-    if (colon < 0) return { ns: this.defaultNs[this.openNames.length] ?? "", local: qname };
+    if (colon < 0) {
+      this.qnameNs = this.defaultNs[this.openNames.length] ?? "";
+      this.qnameLocal = qname;
+      return;
+    }
     const prefix = qname.slice(0, colon);
     const ns = this.lookupPrefix(prefix);
     if (ns === undefined) throw this.error(`undeclared namespace prefix '${prefix}' in '${qname}'`);
-    return { ns, local: qname.slice(colon + 1) };
+    this.qnameNs = ns;
+    this.qnameLocal = qname.slice(colon + 1);
   }
 
   /** Slash-separated names of the open elements, for messages. */
@@ -161,8 +189,8 @@ export class XmlTokenizer {
 
   private lookupPrefix(prefix: string): string | undefined {
     if (prefix === "xml") return XML_NS;
-    const b = this.bindings;
-    for (let i = b.length - 2; i > 0; i -= 3) if (b[i] === prefix) return b[i + 1] as string;
+    for (let i = this.bindingCount - 1; i >= 0; i--)
+      if (this.bindingPrefix[i] === prefix) return this.bindingUri[i];
     return undefined;
   }
 
@@ -276,26 +304,47 @@ export class XmlTokenizer {
   }
 
   private endTag(buf: string, pos: number): number {
+    const depth = this.openNames.length;
+    const expected = depth > 0 ? this.openNames[depth - 1]! : "";
+    // The usual case, compared in place: `</expected>`.
+    const after = pos + 2 + expected.length;
+    if (depth > 0 && buf.charCodeAt(after) === Ch.Gt && buf.startsWith(expected, pos + 2)) {
+      this.handler.closeElement();
+      this.popElement();
+      return after + 1;
+    }
     const gt = buf.indexOf(">", pos + 2);
     if (gt < 0) return -1;
     let nameEnd = gt;
     while (nameEnd > pos + 2 && isSpace(buf.charCodeAt(nameEnd - 1))) nameEnd--;
     const name = buf.slice(pos + 2, nameEnd);
-    const depth = this.openNames.length;
     if (depth === 0) throw this.error(`end tag </${name}> without a start tag`, pos);
-    const expected = this.openNames[depth - 1];
     if (name !== expected) throw this.error(`end tag </${name}> does not match <${expected}>`, pos);
     this.handler.closeElement();
     this.popElement();
     return gt + 1;
   }
 
+  /**
+   * The string buf[start, end) (whose rolling hash is `hash`), shared with earlier
+   * occurrences: element and attribute names repeat endlessly, so most calls allocate
+   * nothing and the returned strings keep their hash for Map lookups.
+   */
+  private intern(buf: string, start: number, end: number, hash: number): string {
+    const slot = hash & INTERN_MASK;
+    const cached = this.interned[slot];
+    if (cached !== undefined && cached.length === end - start && buf.startsWith(cached, start))
+      return cached;
+    const s = buf.slice(start, end);
+    this.interned[slot] = s;
+    return s;
+  }
+
   private popElement(): void {
     const depth = this.openNames.length;
     this.openNames.pop();
-    this.defaultNs.length = depth;
-    const b = this.bindings;
-    while (b.length > 0 && b[b.length - 3] === depth) b.length -= 3;
+    while (this.bindingCount > 0 && this.bindingDepth[this.bindingCount - 1] === depth)
+      this.bindingCount--;
   }
 
   private bang(buf: string, pos: number): number {
@@ -331,18 +380,22 @@ export class XmlTokenizer {
   private startTag(buf: string, pos: number): number {
     const len = buf.length;
     let i = pos + 1;
-    // Element name.
+    // Element name, hashed as it is scanned so it can be interned.
+    let hash = 0;
     while (i < len) {
       const c = buf.charCodeAt(i);
-      if (isSpace(c) || c === Ch.Gt || c === Ch.Slash) break;
+      if (c <= Ch.Space || c === Ch.Gt || c === Ch.Slash) {
+        if (isSpace(c) || c === Ch.Gt || c === Ch.Slash) break;
+      }
       if (c === Ch.Lt || c === Ch.Eq || c === Ch.Quote || c === Ch.Apos) {
         throw this.error(`invalid character '${buf[i]}' in element name`, i);
       }
+      hash = (Math.imul(hash, 31) + c) | 0;
       i++;
     }
     if (i >= len) return -1;
     if (i === pos + 1) throw this.error("missing element name after '<'", pos);
-    const name = buf.slice(pos + 1, i);
+    const name = this.intern(buf, pos + 1, i, hash);
     // Attributes.
     this.attrCount = 0;
     let selfClosing = false;
@@ -362,15 +415,17 @@ export class XmlTokenizer {
         break;
       }
       const nameStart = i;
+      let attrHash = 0;
       while (i < len) {
         const d = buf.charCodeAt(i);
         if (d === Ch.Eq || isSpace(d)) break;
         if (d === Ch.Gt || d === Ch.Slash || d === Ch.Lt || d === Ch.Quote || d === Ch.Apos) {
           throw this.error(`attribute '${buf.slice(nameStart, i + 1)}' has no value`, i);
         }
+        attrHash = (Math.imul(attrHash, 31) + d) | 0;
         i++;
       }
-      const attrName = buf.slice(nameStart, i);
+      const attrName = this.intern(buf, nameStart, i, attrHash);
       while (i < len && isSpace(buf.charCodeAt(i))) i++;
       if (i >= len) return -1;
       if (buf.charCodeAt(i) !== Ch.Eq)
@@ -383,7 +438,14 @@ export class XmlTokenizer {
         throw this.error(`attribute '${attrName}' value must be quoted`, i);
       const close = buf.indexOf(q === Ch.Quote ? '"' : "'", i + 1);
       if (close < 0) return -1;
-      let value = buf.slice(i + 1, close);
+      // Short values (types, namespaces) repeat too: intern them.
+      let value: string;
+      if (close - i - 1 <= 64) {
+        let valueHash = 0;
+        for (let k = i + 1; k < close; k++)
+          valueHash = (Math.imul(valueHash, 31) + buf.charCodeAt(k)) | 0;
+        value = this.intern(buf, i + 1, close, valueHash ^ 0x5bd1e995);
+      } else value = buf.slice(i + 1, close);
       if (value.indexOf("<") >= 0)
         throw this.error(`'<' in the value of attribute '${attrName}'`, i);
       // Attribute-value normalisation: literal whitespace becomes a space; references are kept.
@@ -418,7 +480,10 @@ export class XmlTokenizer {
         const prefix = a.slice(6);
         const uri = this.attrValues[k]!;
         if (uri === "") throw this.error(`namespace prefix '${prefix}' bound to an empty URI`, pos);
-        this.bindings.push(level, prefix, uri);
+        const n = this.bindingCount++;
+        this.bindingDepth[n] = level;
+        this.bindingPrefix[n] = prefix;
+        this.bindingUri[n] = uri;
       }
     }
     const colon = name.indexOf(":");
@@ -433,6 +498,19 @@ export class XmlTokenizer {
       if (uri === undefined) throw this.error(`undeclared namespace prefix '${prefix}'`, pos);
       ns = uri;
       local = name.slice(colon + 1);
+    }
+    this.xsiType = undefined;
+    this.typeAttribute = undefined;
+    for (let k = 0; k < this.attrCount; k++) {
+      const a = this.attrNames[k]!;
+      const n = a.length;
+      if (n === 4) {
+        if (a === "type") this.typeAttribute = this.attrValues[k];
+      } else if (n > 5 && a.charCodeAt(n - 5) === Ch.Colon && a.endsWith("type")) {
+        const prefix = a.slice(0, n - 5);
+        if (prefix !== "xmlns" && this.lookupPrefix(prefix) === XSI_NS)
+          this.xsiType = this.attrValues[k];
+      }
     }
     this.handler.openElement(ns, local, this);
     if (selfClosing) {

@@ -1,0 +1,81 @@
+/**
+ * npm run bench:list -- --url URL [--insecure] [--repeat N] [--raw] [--page-size N]
+ *
+ * Lists every VM's name, runtime.powerState, config.hardware.memoryMB, numCPU,
+ * config.uuid and summary through a container view (with paging), decoded into typed
+ * objects, and prints one line per repetition: `vms=N list_ms=X`. Credentials come from
+ * the URL (`https://user:pass@host/sdk`) or ESX_VI_USER / ESX_VI_PASSWORD. `--raw` times
+ * the same request's bytes without decoding them (the transfer alone).
+ */
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import {
+  CreateContainerView,
+  DestroyView,
+  PropertyFilterSpecCodec,
+  RetrieveOptionsCodec,
+  VimConnection,
+  buildRequest,
+  listVirtualMachines,
+  vimTypes,
+} from "../index.js";
+import { MorefCodec } from "../runtime/codec/define.js";
+import { writeField } from "../runtime/codec/encode.js";
+
+export const PATHS = ["name", "runtime.powerState", "config.hardware.memoryMB", "config.hardware.numCPU", "config.uuid", "summary"];
+
+const argv = await yargs(hideBin(process.argv))
+  .option("url", { type: "string", demandOption: true })
+  .option("insecure", { type: "boolean", default: false })
+  .option("repeat", { type: "number", default: 1 })
+  .option("raw", { type: "boolean", default: false })
+  .option("page-size", { type: "number" })
+  .strict()
+  .parseAsync();
+
+const url = new URL(argv.url);
+const username = decodeURIComponent(url.username) || process.env.ESX_VI_USER || "root";
+const password = decodeURIComponent(url.password) || process.env.ESX_VI_PASSWORD || "";
+url.username = "";
+url.password = "";
+const conn = await VimConnection.connect(url.href, { username, password, tls: argv.insecure ? { verify: false } : undefined });
+
+async function rawList(): Promise<number> {
+  const view = await CreateContainerView(conn, { container: conn.rootFolder, type: ["VirtualMachine"], recursive: true });
+  const spec = {
+    propSet: [{ type: "VirtualMachine", all: false, pathSet: PATHS }],
+    objectSet: [{ obj: view, skip: true, selectSet: [{ $type: "TraversalSpec", name: "view", type: "ContainerView", path: "view", skip: false }] }],
+  };
+  const body = buildRequest(
+    "RetrievePropertiesEx",
+    (w) => {
+      writeField(w, "_this", MorefCodec, conn.serviceContent.propertyCollector, "r");
+      writeField(w, "specSet", PropertyFilterSpecCodec, [spec], "rl");
+      writeField(w, "options", RetrieveOptionsCodec, argv["page-size"] ? { maxObjects: argv["page-size"] } : {}, "r");
+    },
+    vimTypes,
+  );
+  const res = await conn.transport.request({
+    method: "POST",
+    path: conn.transport.sdkPath,
+    headers: { "Content-Type": 'text/xml; charset="utf-8"', SOAPAction: `urn:vim25/${conn.apiVersion}` },
+    body,
+    what: "raw RetrievePropertiesEx",
+  });
+  let bytes = 0;
+  for await (const chunk of res.body) bytes += chunk.length;
+  await DestroyView(conn, view);
+  return bytes;
+}
+
+for (let i = 0; i < argv.repeat; i++) {
+  const started = performance.now();
+  if (argv.raw) {
+    const bytes = await rawList();
+    console.log(`bytes=${bytes} list_ms=${(performance.now() - started).toFixed(1)}`);
+  } else {
+    const vms = await listVirtualMachines(conn, PATHS, { pageSize: argv["page-size"] });
+    console.log(`vms=${vms.length} list_ms=${(performance.now() - started).toFixed(1)}`);
+  }
+}
+await conn.close();
