@@ -37,8 +37,7 @@ const enum Ch {
   Bang = 33,
 }
 
-const MAX_PENDING = 64 * 1024 * 1024;
-const INTERN_MASK = 4095; // one tag or entity larger than this is not SOAP
+const MAX_PENDING = 64 * 1024 * 1024; // one tag or entity larger than this is not SOAP
 
 const PREDEFINED: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };
 
@@ -88,7 +87,6 @@ export class XmlTokenizer {
 
   /** Attributes of the element being opened (valid during openElement only). */
   private readonly attrNames: string[] = [];
-  private readonly interned: (string | undefined)[] = new Array(INTERN_MASK + 1);
   private readonly attrValues: string[] = [];
   private attrCount = 0;
 
@@ -325,21 +323,6 @@ export class XmlTokenizer {
     return gt + 1;
   }
 
-  /**
-   * The string buf[start, end) (whose rolling hash is `hash`), shared with earlier
-   * occurrences: element and attribute names repeat endlessly, so most calls allocate
-   * nothing and the returned strings keep their hash for Map lookups.
-   */
-  private intern(buf: string, start: number, end: number, hash: number): string {
-    const slot = hash & INTERN_MASK;
-    const cached = this.interned[slot];
-    if (cached !== undefined && cached.length === end - start && buf.startsWith(cached, start))
-      return cached;
-    const s = buf.slice(start, end);
-    this.interned[slot] = s;
-    return s;
-  }
-
   private popElement(): void {
     const depth = this.openNames.length;
     this.openNames.pop();
@@ -380,22 +363,18 @@ export class XmlTokenizer {
   private startTag(buf: string, pos: number): number {
     const len = buf.length;
     let i = pos + 1;
-    // Element name, hashed as it is scanned so it can be interned.
-    let hash = 0;
+    // Element name.
     while (i < len) {
       const c = buf.charCodeAt(i);
-      if (c <= Ch.Space || c === Ch.Gt || c === Ch.Slash) {
-        if (isSpace(c) || c === Ch.Gt || c === Ch.Slash) break;
-      }
+      if (isSpace(c) || c === Ch.Gt || c === Ch.Slash) break;
       if (c === Ch.Lt || c === Ch.Eq || c === Ch.Quote || c === Ch.Apos) {
         throw this.error(`invalid character '${buf[i]}' in element name`, i);
       }
-      hash = (Math.imul(hash, 31) + c) | 0;
       i++;
     }
     if (i >= len) return -1;
     if (i === pos + 1) throw this.error("missing element name after '<'", pos);
-    const name = this.intern(buf, pos + 1, i, hash);
+    const name = buf.slice(pos + 1, i);
     // Attributes.
     this.attrCount = 0;
     let selfClosing = false;
@@ -415,17 +394,15 @@ export class XmlTokenizer {
         break;
       }
       const nameStart = i;
-      let attrHash = 0;
       while (i < len) {
         const d = buf.charCodeAt(i);
         if (d === Ch.Eq || isSpace(d)) break;
         if (d === Ch.Gt || d === Ch.Slash || d === Ch.Lt || d === Ch.Quote || d === Ch.Apos) {
           throw this.error(`attribute '${buf.slice(nameStart, i + 1)}' has no value`, i);
         }
-        attrHash = (Math.imul(attrHash, 31) + d) | 0;
         i++;
       }
-      const attrName = this.intern(buf, nameStart, i, attrHash);
+      const attrName = buf.slice(nameStart, i);
       while (i < len && isSpace(buf.charCodeAt(i))) i++;
       if (i >= len) return -1;
       if (buf.charCodeAt(i) !== Ch.Eq)
@@ -438,14 +415,7 @@ export class XmlTokenizer {
         throw this.error(`attribute '${attrName}' value must be quoted`, i);
       const close = buf.indexOf(q === Ch.Quote ? '"' : "'", i + 1);
       if (close < 0) return -1;
-      // Short values (types, namespaces) repeat too: intern them.
-      let value: string;
-      if (close - i - 1 <= 64) {
-        let valueHash = 0;
-        for (let k = i + 1; k < close; k++)
-          valueHash = (Math.imul(valueHash, 31) + buf.charCodeAt(k)) | 0;
-        value = this.intern(buf, i + 1, close, valueHash ^ 0x5bd1e995);
-      } else value = buf.slice(i + 1, close);
+      let value = buf.slice(i + 1, close);
       if (value.indexOf("<") >= 0)
         throw this.error(`'<' in the value of attribute '${attrName}'`, i);
       // Attribute-value normalisation: literal whitespace becomes a space; references are kept.
