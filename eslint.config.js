@@ -11,6 +11,7 @@ export default tseslint.config(
       "test/fixtures/**",
       "test/__snapshots__/**",
       ".vcsim/**",
+      ".bench/**",
     ],
   },
   js.configs.recommended,

@@ -22,7 +22,14 @@ import {
 import { MorefCodec } from "../runtime/codec/define.js";
 import { writeField } from "../runtime/codec/encode.js";
 
-export const PATHS = ["name", "runtime.powerState", "config.hardware.memoryMB", "config.hardware.numCPU", "config.uuid", "summary"];
+export const PATHS = [
+  "name",
+  "runtime.powerState",
+  "config.hardware.memoryMB",
+  "config.hardware.numCPU",
+  "config.uuid",
+  "summary",
+];
 
 const argv = await yargs(hideBin(process.argv))
   .option("url", { type: "string", demandOption: true })
@@ -38,27 +45,58 @@ const username = decodeURIComponent(url.username) || process.env.ESX_VI_USER || 
 const password = decodeURIComponent(url.password) || process.env.ESX_VI_PASSWORD || "";
 url.username = "";
 url.password = "";
-const conn = await VimConnection.connect(url.href, { username, password, tls: argv.insecure ? { verify: false } : undefined });
+const conn = await VimConnection.connect(url.href, {
+  username,
+  password,
+  tls: argv.insecure ? { verify: false } : undefined,
+});
 
 async function rawList(): Promise<number> {
-  const view = await CreateContainerView(conn, { container: conn.rootFolder, type: ["VirtualMachine"], recursive: true });
+  const view = await CreateContainerView(conn, {
+    container: conn.rootFolder,
+    type: ["VirtualMachine"],
+    recursive: true,
+  });
   const spec = {
     propSet: [{ type: "VirtualMachine", all: false, pathSet: PATHS }],
-    objectSet: [{ obj: view, skip: true, selectSet: [{ $type: "TraversalSpec", name: "view", type: "ContainerView", path: "view", skip: false }] }],
+    objectSet: [
+      {
+        obj: view,
+        skip: true,
+        selectSet: [
+          {
+            $type: "TraversalSpec",
+            name: "view",
+            type: "ContainerView",
+            path: "view",
+            skip: false,
+          },
+        ],
+      },
+    ],
   };
   const body = buildRequest(
     "RetrievePropertiesEx",
     (w) => {
       writeField(w, "_this", MorefCodec, conn.serviceContent.propertyCollector, "r");
       writeField(w, "specSet", PropertyFilterSpecCodec, [spec], "rl");
-      writeField(w, "options", RetrieveOptionsCodec, argv["page-size"] ? { maxObjects: argv["page-size"] } : {}, "r");
+      writeField(
+        w,
+        "options",
+        RetrieveOptionsCodec,
+        argv["page-size"] ? { maxObjects: argv["page-size"] } : {},
+        "r",
+      );
     },
     vimTypes,
   );
   const res = await conn.transport.request({
     method: "POST",
     path: conn.transport.sdkPath,
-    headers: { "Content-Type": 'text/xml; charset="utf-8"', SOAPAction: `urn:vim25/${conn.apiVersion}` },
+    headers: {
+      "Content-Type": 'text/xml; charset="utf-8"',
+      SOAPAction: `urn:vim25/${conn.apiVersion}`,
+    },
     body,
     what: "raw RetrievePropertiesEx",
   });

@@ -306,6 +306,79 @@ export class StreamDecoder implements XmlHandler {
     }
   }
 
+  /**
+   * A leaf element seen whole. The common cases (a primitive, enum or reference member
+   * of an object, an item of a primitive list) are decoded without a frame; everything
+   * else takes the general path.
+   */
+  leafElement(ns: string, local: string, text: string): void {
+    if (this.skipDepth === 0) {
+      const top = this.frames[this.depth]!;
+      if (top.mode === Mode.Object) {
+        const field = (top.codec as ObjectCodec).fieldMap.get(local);
+        if (field !== undefined) {
+          let codec = field.codec;
+          let list = false;
+          if (
+            codec.kind === "any" &&
+            top.ownerType !== undefined &&
+            local === "val" &&
+            typeof top.value.name === "string"
+          ) {
+            const typed = this.options.propertyTypes?.lookup(top.ownerType, top.value.name);
+            if (typed) {
+              codec = typed.codec;
+              list = typed.list;
+            }
+          }
+          if (
+            !list &&
+            (codec.kind === "primitive" || codec.kind === "enum" || codec.kind === "moref")
+          ) {
+            const value = this.leafValue(codec, text, local);
+            const target = top.value;
+            if (field.list) {
+              const existing = target[field.name];
+              if (existing === undefined) target[field.name] = [value];
+              else existing.push(value);
+            } else {
+              if (target[field.name] !== undefined)
+                this.fail(
+                  `element <${field.name}> appears more than once but is not a list`,
+                  field.name,
+                );
+              target[field.name] = value;
+            }
+            return;
+          }
+        }
+      } else if (
+        top.mode === Mode.Array &&
+        (top.itemCodec!.kind === "primitive" ||
+          top.itemCodec!.kind === "moref" ||
+          top.itemCodec!.kind === "enum")
+      ) {
+        top.value.push(this.leafValue(top.itemCodec!, text, local));
+        return;
+      }
+    }
+    this.openElement(ns, local);
+    if (text.length > 0) this.text(text);
+    this.closeElement();
+  }
+
+  private leafValue(codec: Codec, text: string, local: string): unknown {
+    if (codec.kind === "primitive") {
+      const parsed = codec.parse(text);
+      if (parsed instanceof InvalidText) this.fail(parsed.reason, local);
+      return parsed;
+    }
+    if (codec.kind === "enum") return text.trim();
+    const type = this.tokenizer.typeAttribute;
+    if (type === undefined) this.fail("a ManagedObjectReference needs a 'type' attribute", local);
+    return { type, value: text.trim() };
+  }
+
   // ---- frames ---------------------------------------------------------------------
 
   private push(local: string): Frame {

@@ -18,6 +18,12 @@ export interface XmlHandler {
   /** Character data of the current element; may arrive in several pieces. */
   text(text: string): void;
   closeElement(): void;
+  /**
+   * Optional fast path for a whole leaf element, `<local …>text</local>` with nothing
+   * inside but text, seen at once (attributes are readable through the tokenizer).
+   * Equivalent to openElement + text + closeElement.
+   */
+  leafElement?(ns: string, local: string, text: string, tokenizer: XmlTokenizer): void;
 }
 
 const enum Ch {
@@ -480,6 +486,24 @@ export class XmlTokenizer {
         const prefix = a.slice(0, n - 5);
         if (prefix !== "xmlns" && this.lookupPrefix(prefix) === XSI_NS)
           this.xsiType = this.attrValues[k];
+      }
+    }
+    if (!selfClosing && this.handler.leafElement !== undefined) {
+      // `<name …>text</name>`, complete in the buffer: one call instead of three.
+      const lt = buf.indexOf("<", i);
+      const after = lt + 2 + name.length;
+      if (
+        lt >= 0 &&
+        buf.charCodeAt(lt + 1) === Ch.Slash &&
+        buf.charCodeAt(after) === Ch.Gt &&
+        buf.startsWith(name, lt + 2)
+      ) {
+        let text = lt === i ? "" : buf.slice(i, lt);
+        if (text.indexOf("\r") >= 0) text = text.replace(/\r\n?/g, "\n");
+        if (text.indexOf("&") >= 0) text = this.decodeEntities(text, i);
+        this.handler.leafElement(ns, local, text, this);
+        this.popElement();
+        return after + 1;
       }
     }
     this.handler.openElement(ns, local, this);

@@ -1,0 +1,238 @@
+/**
+ * npm run bench [-- --vms 5000 --repeat 5]
+ *
+ * 1. Decode throughput: a RetrievePropertiesEx response of N VMs with summary and
+ *    config.hardware, captured from vcsim, decoded into typed objects by esx-vi (in 64 KiB
+ *    chunks, as it arrives) beside fast-xml-parser's parse of the same bytes.
+ * 2. End-to-end listing against vcsim (1 cluster × 4 hosts, N VMs in its pool) of name,
+ *    runtime.powerState, config.hardware.memoryMB, config.hardware.numCPU, config.uuid and
+ *    summary through a container view: esx-vi, govmomi and pyVmomi clients doing the same
+ *    (bench/govmomi, bench/pyvmomi), and the raw transfer of the same response.
+ * 3. Peak RSS of each client process (GNU time).
+ * Every client runs as its own process; medians over the repetitions; ratios from this run.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { build } from "esbuild";
+import { XMLParser } from "fast-xml-parser";
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import {
+  CreateContainerView,
+  PropertyFilterSpecCodec,
+  ResponseDecoder,
+  RetrieveOptionsCodec,
+  VimConnection,
+  buildRequest,
+  vimPropertyTypes,
+  vimTypes,
+} from "../index.js";
+import { MorefCodec } from "../runtime/codec/define.js";
+import { writeField } from "../runtime/codec/encode.js";
+import { startVcsim } from "../test/support/vcsim.js";
+
+const argv = await yargs(hideBin(process.argv))
+  .option("vms", { type: "number", default: 5000 })
+  .option("repeat", { type: "number", default: 5 })
+  .strict()
+  .parseAsync();
+
+const root = process.cwd();
+const out = join(root, ".bench");
+mkdirSync(out, { recursive: true });
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+// Clients: ours bundled for plain node (no loader in the measured process), govmomi built
+// over Debian's golang-github-vmware-govmomi-dev, pyVmomi from Debian's python3-pyvmomi.
+await build({
+  entryPoints: ["bench/list.ts"],
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  outfile: join(out, "list.mjs"),
+  logLevel: "warning",
+  banner: {
+    js: "import { createRequire as __esxViCreateRequire } from 'node:module'; const require = __esxViCreateRequire(import.meta.url);",
+  },
+});
+const go = spawnSync("go", ["build", "-o", join(out, "govmomi-list"), "./bench/govmomi"], {
+  encoding: "utf8",
+  env: {
+    ...process.env,
+    GOPATH: "/usr/share/gocode",
+    GO111MODULE: "off",
+    GOCACHE: join(root, ".vcsim", "gocache"),
+  },
+});
+if (go.status !== 0) throw new Error(`cannot build the govmomi client: ${go.stderr}`);
+if (!existsSync("/usr/bin/python3"))
+  throw new Error("/usr/bin/python3 (Debian's, with python3-pyvmomi) is needed");
+
+console.log(`vcsim: 1 cluster x 4 hosts, ${argv.vms} VMs`);
+const sim = await startVcsim([
+  "-cluster",
+  "1",
+  "-host",
+  "4",
+  "-standalone-host",
+  "0",
+  "-vm",
+  String(argv.vms),
+]);
+const url = `https://${encodeURIComponent(sim.user)}:${encodeURIComponent(sim.password)}@${sim.host}:${sim.port}/sdk`;
+try {
+  // 1. Decode throughput on a captured response.
+  const conn = await VimConnection.connect(sim.endpoint, {
+    username: sim.user,
+    password: sim.password,
+    tls: { thumbprint: sim.sha256 },
+  });
+  const view = await CreateContainerView(conn, {
+    container: conn.rootFolder,
+    type: ["VirtualMachine"],
+    recursive: true,
+  });
+  const spec = {
+    propSet: [
+      { type: "VirtualMachine", all: false, pathSet: ["name", "summary", "config.hardware"] },
+    ],
+    objectSet: [
+      {
+        obj: view,
+        skip: true,
+        selectSet: [
+          {
+            $type: "TraversalSpec",
+            name: "view",
+            type: "ContainerView",
+            path: "view",
+            skip: false,
+          },
+        ],
+      },
+    ],
+  };
+  const request = buildRequest(
+    "RetrievePropertiesEx",
+    (w) => {
+      writeField(w, "_this", MorefCodec, conn.serviceContent.propertyCollector, "r");
+      writeField(w, "specSet", PropertyFilterSpecCodec, [spec], "rl");
+      writeField(w, "options", RetrieveOptionsCodec, {}, "r");
+    },
+    vimTypes,
+  );
+  const res = await conn.transport.request({
+    method: "POST",
+    path: "/sdk",
+    headers: { "Content-Type": "text/xml", SOAPAction: "urn:vim25/5.5" },
+    body: request,
+    what: "capture",
+  });
+  const parts: Buffer[] = [];
+  for await (const c of res.body) parts.push(c);
+  const bytes = Buffer.concat(parts);
+  await conn.close();
+  writeFileSync(join(out, "response.xml"), bytes);
+  const mb = bytes.length / 1e6;
+  const decodeOurs = () => {
+    const d = new ResponseDecoder(
+      "RetrievePropertiesEx",
+      { codec: vimTypes.get("RetrieveResult")!, occurrence: "o" },
+      { registry: vimTypes, propertyTypes: vimPropertyTypes },
+    );
+    for (let i = 0; i < bytes.length; i += 65536) d.write(bytes.subarray(i, i + 65536));
+    const outcome = d.end() as { value?: { objects: unknown[] } };
+    if (outcome.value?.objects.length !== argv.vms)
+      throw new Error("decoded the wrong number of objects");
+  };
+  const parseFxp = () => new XMLParser({ ignoreAttributes: false }).parse(bytes);
+  const timed = (fn: () => unknown, n: number) => {
+    const ts: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      fn();
+      ts.push(performance.now() - t);
+    }
+    return median(ts);
+  };
+  timed(decodeOurs, 2); // warm up
+  const oursMs = timed(decodeOurs, 7);
+  const fxpMs = timed(parseFxp, 5);
+  console.log(
+    `\n1. decode of one RetrievePropertiesEx response (${argv.vms} VMs: name, summary, config.hardware; ${mb.toFixed(1)} MB)`,
+  );
+  console.log(
+    `   esx-vi, to typed objects:   ${oursMs.toFixed(0).padStart(5)} ms  ${(mb / (oursMs / 1000)).toFixed(1).padStart(6)} MB/s`,
+  );
+  console.log(
+    `   fast-xml-parser, to a tree: ${fxpMs.toFixed(0).padStart(5)} ms  ${(mb / (fxpMs / 1000)).toFixed(1).padStart(6)} MB/s`,
+  );
+
+  // 2 and 3. End-to-end listing and peak RSS, one process per client.
+  const clients: [string, string, string[]][] = [
+    [
+      "esx-vi",
+      process.execPath,
+      [join(out, "list.mjs"), "--url", url, "--insecure", "--repeat", String(argv.repeat)],
+    ],
+    [
+      "govmomi",
+      join(out, "govmomi-list"),
+      ["-url", url, "-insecure", "-repeat", String(argv.repeat)],
+    ],
+    [
+      "pyVmomi",
+      "/usr/bin/python3",
+      [
+        join(root, "bench/pyvmomi/list.py"),
+        "--url",
+        url,
+        "--insecure",
+        "--repeat",
+        String(argv.repeat),
+      ],
+    ],
+    [
+      "raw transfer",
+      process.execPath,
+      [join(out, "list.mjs"), "--url", url, "--insecure", "--raw", "--repeat", String(argv.repeat)],
+    ],
+  ];
+  const results: { name: string; ms: number; rssMb: number; runs: number[] }[] = [];
+  for (const [name, cmd, args] of clients) {
+    const run = spawnSync("/usr/bin/time", ["-f", "maxrss_kb=%M", cmd, ...args], {
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    if (run.status !== 0) throw new Error(`${name} failed: ${run.stderr}`);
+    const runs = [...run.stdout.matchAll(/list_ms=([\d.]+)/g)].map((m) => Number(m[1]));
+    const counts = [...run.stdout.matchAll(/vms=(\d+)/g)].map((m) => Number(m[1]));
+    if (counts.some((c) => c !== argv.vms))
+      throw new Error(`${name} listed ${counts.join(",")} VMs, expected ${argv.vms}`);
+    const rss = Number(/maxrss_kb=(\d+)/.exec(run.stderr)?.[1] ?? NaN) / 1024;
+    results.push({ name, ms: median(runs), rssMb: rss, runs });
+  }
+  const gov = results.find((r) => r.name === "govmomi")!;
+  const raw = results.find((r) => r.name === "raw transfer")!;
+  const ours = results.find((r) => r.name === "esx-vi")!;
+  console.log(
+    `\n2-3. listing ${argv.vms} VMs (6 properties incl. summary) through a container view; median of ${argv.repeat} runs`,
+  );
+  console.log(
+    `   ${"client".padEnd(13)} ${"median ms".padStart(9)} ${"x govmomi".padStart(9)} ${"x raw".padStart(6)} ${"peak RSS MB".padStart(11)} ${"RSS x govmomi".padStart(13)}   runs (ms)`,
+  );
+  for (const r of results) {
+    console.log(
+      `   ${r.name.padEnd(13)} ${r.ms.toFixed(0).padStart(9)} ${(r.ms / gov.ms).toFixed(2).padStart(9)} ${(r.ms / raw.ms).toFixed(2).padStart(6)} ${r.rssMb.toFixed(0).padStart(11)} ${(r.rssMb / gov.rssMb).toFixed(2).padStart(13)}   ${r.runs.map((x) => x.toFixed(0)).join(" ")}`,
+    );
+  }
+  console.log(
+    `\ntargets: listing <= 0.8 x govmomi: ${(ours.ms / gov.ms).toFixed(2)} ${ours.ms <= 0.8 * gov.ms ? "met" : "NOT met"}; ` +
+      `<= 1.5 x raw: ${(ours.ms / raw.ms).toFixed(2)} ${ours.ms <= 1.5 * raw.ms ? "met" : "NOT met"}; ` +
+      `decode >= 60 MB/s: ${(mb / (oursMs / 1000)).toFixed(1)} ${mb / (oursMs / 1000) >= 60 ? "met" : "NOT met"}; ` +
+      `peak RSS <= 1.5 x govmomi: ${(ours.rssMb / gov.rssMb).toFixed(2)} ${ours.rssMb <= 1.5 * gov.rssMb ? "met" : "NOT met"}`,
+  );
+} finally {
+  await sim.stop();
+}
