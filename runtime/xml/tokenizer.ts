@@ -47,6 +47,14 @@ const MAX_PENDING = 64 * 1024 * 1024; // one tag or entity larger than this is n
 
 const PREDEFINED: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };
 
+/** For ASCII: 0 a name character, 1 ends a name (space, '>', '/', '='), 2 cannot be in a name. */
+const NAME_CLASS = /* @__PURE__ */ (() => {
+  const t = new Uint8Array(128);
+  for (const c of [Ch.Space, Ch.Tab, Ch.Lf, Ch.Cr, Ch.Gt, Ch.Slash, Ch.Eq]) t[c] = 1;
+  for (const c of [Ch.Lt, Ch.Quote, Ch.Apos]) t[c] = 2;
+  return t;
+})();
+
 function isSpace(c: number): boolean {
   return c === Ch.Space || c === Ch.Lf || c === Ch.Tab || c === Ch.Cr;
 }
@@ -372,9 +380,13 @@ export class XmlTokenizer {
     // Element name.
     while (i < len) {
       const c = buf.charCodeAt(i);
-      if (isSpace(c) || c === Ch.Gt || c === Ch.Slash) break;
-      if (c === Ch.Lt || c === Ch.Eq || c === Ch.Quote || c === Ch.Apos) {
-        throw this.error(`invalid character '${buf[i]}' in element name`, i);
+      if (c < 128) {
+        const k = NAME_CLASS[c]!;
+        if (k === 1) {
+          if (c === Ch.Eq) throw this.error(`invalid character '=' in element name`, i);
+          break;
+        }
+        if (k === 2) throw this.error(`invalid character '${buf[i]}' in element name`, i);
       }
       i++;
     }
@@ -402,8 +414,8 @@ export class XmlTokenizer {
       const nameStart = i;
       while (i < len) {
         const d = buf.charCodeAt(i);
-        if (d === Ch.Eq || isSpace(d)) break;
-        if (d === Ch.Gt || d === Ch.Slash || d === Ch.Lt || d === Ch.Quote || d === Ch.Apos) {
+        if (d < 128 && NAME_CLASS[d] !== 0) {
+          if (d === Ch.Eq || isSpace(d)) break;
           throw this.error(`attribute '${buf.slice(nameStart, i + 1)}' has no value`, i);
         }
         i++;
