@@ -8,7 +8,7 @@
  *    runtime.powerState, config.hardware.memoryMB, config.hardware.numCPU, config.uuid and
  *    summary through a container view: esx-vi, govmomi and pyVmomi clients doing the same
  *    (bench/govmomi, bench/pyvmomi), and the raw transfer of the same response.
- * 3. Peak RSS of each client process (GNU time).
+ * 3. Peak RSS of one listing (each client again in its own process, one listing, GNU time).
  * Every client runs as its own process; medians over the repetitions; ratios from this run.
  */
 import { spawnSync } from "node:child_process";
@@ -45,17 +45,19 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 // Clients: ours bundled for plain node (no loader in the measured process), govmomi built
 // over Debian's golang-github-vmware-govmomi-dev, pyVmomi from Debian's python3-pyvmomi.
-await build({
-  entryPoints: ["bench/list.ts"],
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  outfile: join(out, "list.mjs"),
-  logLevel: "warning",
-  banner: {
-    js: "import { createRequire as __esxViCreateRequire } from 'node:module'; const require = __esxViCreateRequire(import.meta.url);",
-  },
-});
+for (const name of ["list", "list-lean"]) {
+  await build({
+    entryPoints: [`bench/${name}.ts`],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    outfile: join(out, `${name}.mjs`),
+    logLevel: "warning",
+    banner: {
+      js: "import { createRequire as __esxViCreateRequire } from 'node:module'; const require = __esxViCreateRequire(import.meta.url);",
+    },
+  });
+}
 const go = spawnSync("go", ["build", "-o", join(out, "govmomi-list"), "./bench/govmomi"], {
   encoding: "utf8",
   env: {
@@ -171,53 +173,50 @@ try {
 
   // 2 and 3. End-to-end listing and peak RSS, one process per client.
   const clients: [string, string, string[]][] = [
-    [
-      "esx-vi",
-      process.execPath,
-      [join(out, "list.mjs"), "--url", url, "--insecure", "--repeat", String(argv.repeat)],
-    ],
-    [
-      "govmomi",
-      join(out, "govmomi-list"),
-      ["-url", url, "-insecure", "-repeat", String(argv.repeat)],
-    ],
+    ["esx-vi", process.execPath, [join(out, "list.mjs"), "--url", url, "--insecure"]],
+    ["esx-vi (lean)", process.execPath, [join(out, "list-lean.mjs"), "--url", url, "--insecure"]],
+    ["govmomi", join(out, "govmomi-list"), ["-url", url, "-insecure"]],
     [
       "pyVmomi",
       "/usr/bin/python3",
-      [
-        join(root, "bench/pyvmomi/list.py"),
-        "--url",
-        url,
-        "--insecure",
-        "--repeat",
-        String(argv.repeat),
-      ],
+      [join(root, "bench/pyvmomi/list.py"), "--url", url, "--insecure"],
     ],
     [
       "raw transfer",
       process.execPath,
-      [join(out, "list.mjs"), "--url", url, "--insecure", "--raw", "--repeat", String(argv.repeat)],
+      [join(out, "list.mjs"), "--url", url, "--insecure", "--raw"],
     ],
   ];
-  const results: { name: string; ms: number; rssMb: number; runs: number[] }[] = [];
-  for (const [name, cmd, args] of clients) {
-    const run = spawnSync("/usr/bin/time", ["-f", "maxrss_kb=%M", cmd, ...args], {
-      encoding: "utf8",
-      maxBuffer: 64 * 1024 * 1024,
-    });
+  const runClient = (name: string, cmd: string, args: string[], repeat: number) => {
+    const flag = cmd.endsWith("govmomi-list") ? "-repeat" : "--repeat";
+    const run = spawnSync(
+      "/usr/bin/time",
+      ["-f", "maxrss_kb=%M", cmd, ...args, flag, String(repeat)],
+      {
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
     if (run.status !== 0) throw new Error(`${name} failed: ${run.stderr}`);
-    const runs = [...run.stdout.matchAll(/list_ms=([\d.]+)/g)].map((m) => Number(m[1]));
     const counts = [...run.stdout.matchAll(/vms=(\d+)/g)].map((m) => Number(m[1]));
     if (counts.some((c) => c !== argv.vms))
       throw new Error(`${name} listed ${counts.join(",")} VMs, expected ${argv.vms}`);
-    const rss = Number(/maxrss_kb=(\d+)/.exec(run.stderr)?.[1] ?? NaN) / 1024;
-    results.push({ name, ms: median(runs), rssMb: rss, runs });
+    return {
+      runs: [...run.stdout.matchAll(/list_ms=([\d.]+)/g)].map((m) => Number(m[1])),
+      rssMb: Number(/maxrss_kb=(\d+)/.exec(run.stderr)?.[1] ?? NaN) / 1024,
+    };
+  };
+  const results: { name: string; ms: number; rssMb: number; runs: number[] }[] = [];
+  for (const [name, cmd, args] of clients) {
+    const timing = runClient(name, cmd, args, argv.repeat);
+    const memory = runClient(name, cmd, args, 1); // the peak of one listing, in its own process
+    results.push({ name, ms: median(timing.runs), rssMb: memory.rssMb, runs: timing.runs });
   }
   const gov = results.find((r) => r.name === "govmomi")!;
   const raw = results.find((r) => r.name === "raw transfer")!;
   const ours = results.find((r) => r.name === "esx-vi")!;
   console.log(
-    `\n2-3. listing ${argv.vms} VMs (6 properties incl. summary) through a container view; median of ${argv.repeat} runs`,
+    `\n2-3. listing ${argv.vms} VMs (6 properties incl. summary) through a container view; median of ${argv.repeat} runs; peak RSS of one listing`,
   );
   console.log(
     `   ${"client".padEnd(13)} ${"median ms".padStart(9)} ${"x govmomi".padStart(9)} ${"x raw".padStart(6)} ${"peak RSS MB".padStart(11)} ${"RSS x govmomi".padStart(13)}   runs (ms)`,
@@ -227,6 +226,10 @@ try {
       `   ${r.name.padEnd(13)} ${r.ms.toFixed(0).padStart(9)} ${(r.ms / gov.ms).toFixed(2).padStart(9)} ${(r.ms / raw.ms).toFixed(2).padStart(6)} ${r.rssMb.toFixed(0).padStart(11)} ${(r.rssMb / gov.rssMb).toFixed(2).padStart(13)}   ${r.runs.map((x) => x.toFixed(0)).join(" ")}`,
     );
   }
+  const lean = results.find((r) => r.name === "esx-vi (lean)")!;
+  console.log(
+    `lean: ${(lean.ms / gov.ms).toFixed(2)} x govmomi, ${(lean.ms / raw.ms).toFixed(2)} x raw, RSS ${(lean.rssMb / gov.rssMb).toFixed(2)} x govmomi`,
+  );
   console.log(
     `\ntargets: listing <= 0.8 x govmomi: ${(ours.ms / gov.ms).toFixed(2)} ${ours.ms <= 0.8 * gov.ms ? "met" : "NOT met"}; ` +
       `<= 1.5 x raw: ${(ours.ms / raw.ms).toFixed(2)} ${ours.ms <= 1.5 * raw.ms ? "met" : "NOT met"}; ` +
