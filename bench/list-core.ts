@@ -7,17 +7,11 @@ import { hideBin } from "yargs/helpers";
 import {
   CreateContainerView,
   DestroyView,
-  PropertyFilterSpecCodec,
-  RetrieveOptionsCodec,
-  TraversalSpecCodec,
   VimConnection,
-  buildRequest,
   listVirtualMachines,
-  registryOf,
   type ConnectionTypes,
 } from "../lean.js";
-import { MorefCodec } from "../runtime/codec/define.js";
-import { writeField } from "../runtime/codec/encode.js";
+import { retrieveVmsRequest } from "./raw-request.js";
 
 export const PATHS = [
   "name",
@@ -58,38 +52,11 @@ export async function main(types: ConnectionTypes | undefined): Promise<void> {
       type: ["VirtualMachine"],
       recursive: true,
     });
-    const spec = {
-      propSet: [{ type: "VirtualMachine", all: false, pathSet: PATHS }],
-      objectSet: [
-        {
-          obj: view,
-          skip: true,
-          selectSet: [
-            {
-              $type: "TraversalSpec",
-              name: "view",
-              type: "ContainerView",
-              path: "view",
-              skip: false,
-            },
-          ],
-        },
-      ],
-    };
-    const body = buildRequest(
-      "RetrievePropertiesEx",
-      (w) => {
-        writeField(w, "_this", MorefCodec, conn.serviceContent.propertyCollector, "r");
-        writeField(w, "specSet", PropertyFilterSpecCodec, [spec], "rl");
-        writeField(
-          w,
-          "options",
-          RetrieveOptionsCodec,
-          argv["page-size"] ? { maxObjects: argv["page-size"] } : {},
-          "r",
-        );
-      },
-      registryOf([TraversalSpecCodec]),
+    const body = retrieveVmsRequest(
+      conn.serviceContent.propertyCollector,
+      view,
+      PATHS,
+      argv["page-size"],
     );
     const res = await conn.transport.request({
       method: "POST",

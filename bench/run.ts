@@ -20,16 +20,12 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import {
   CreateContainerView,
-  PropertyFilterSpecCodec,
   ResponseDecoder,
-  RetrieveOptionsCodec,
   VimConnection,
-  buildRequest,
   vimPropertyTypes,
   vimTypes,
 } from "../index.js";
-import { MorefCodec } from "../runtime/codec/define.js";
-import { writeField } from "../runtime/codec/encode.js";
+import { retrieveVmsRequest } from "./raw-request.js";
 import { startVcsim } from "../test/support/vcsim.js";
 
 const argv = await yargs(hideBin(process.argv))
@@ -95,35 +91,11 @@ try {
     type: ["VirtualMachine"],
     recursive: true,
   });
-  const spec = {
-    propSet: [
-      { type: "VirtualMachine", all: false, pathSet: ["name", "summary", "config.hardware"] },
-    ],
-    objectSet: [
-      {
-        obj: view,
-        skip: true,
-        selectSet: [
-          {
-            $type: "TraversalSpec",
-            name: "view",
-            type: "ContainerView",
-            path: "view",
-            skip: false,
-          },
-        ],
-      },
-    ],
-  };
-  const request = buildRequest(
-    "RetrievePropertiesEx",
-    (w) => {
-      writeField(w, "_this", MorefCodec, conn.serviceContent.propertyCollector, "r");
-      writeField(w, "specSet", PropertyFilterSpecCodec, [spec], "rl");
-      writeField(w, "options", RetrieveOptionsCodec, {}, "r");
-    },
-    vimTypes,
-  );
+  const request = retrieveVmsRequest(conn.serviceContent.propertyCollector, view, [
+    "name",
+    "summary",
+    "config.hardware",
+  ]);
   const res = await conn.transport.request({
     method: "POST",
     path: "/sdk",

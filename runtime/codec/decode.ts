@@ -99,6 +99,8 @@ export class StreamDecoder implements XmlHandler {
   /** The element being opened, while a container handler decides what it is. */
   private pendingLocal = "";
   private pendingHandled = false;
+  /** Set by memberCodec. */
+  private memberIsList = false;
 
   constructor(
     private readonly options: DecodeOptions,
@@ -173,21 +175,8 @@ export class StreamDecoder implements XmlHandler {
         }
         const frame = this.push(local);
         frame.field = field;
-        let codec = field.codec;
-        let list = false;
-        const propertyName = top.value.name;
-        if (
-          codec.kind === "any" &&
-          top.ownerType !== undefined &&
-          local === "val" &&
-          typeof propertyName === "string"
-        ) {
-          const typed = this.options.propertyTypes?.lookup(top.ownerType, propertyName);
-          if (typed) {
-            codec = typed.codec;
-            list = typed.list;
-          }
-        }
+        const codec = this.memberCodec(top, field, local);
+        const list = this.memberIsList;
         this.setup(frame, codec, list);
         if (
           frame.mode === Mode.Object &&
@@ -273,19 +262,7 @@ export class StreamDecoder implements XmlHandler {
           else extra[frame.local] = [existing, value];
           return;
         }
-        const target = parent.value;
-        if (field.list) {
-          const existing = target[field.name];
-          if (existing === undefined) target[field.name] = [value];
-          else existing.push(value);
-        } else {
-          if (target[field.name] !== undefined)
-            this.fail(
-              `element <${field.name}> appears more than once but is not a list`,
-              field.name,
-            );
-          target[field.name] = value;
-        }
+        this.assign(parent.value, field, value);
         return;
       }
       case Mode.Array:
@@ -317,38 +294,13 @@ export class StreamDecoder implements XmlHandler {
       if (top.mode === Mode.Object) {
         const field = (top.codec as ObjectCodec).fieldMap.get(local);
         if (field !== undefined) {
-          let codec = field.codec;
-          let list = false;
-          if (
-            codec.kind === "any" &&
-            top.ownerType !== undefined &&
-            local === "val" &&
-            typeof top.value.name === "string"
-          ) {
-            const typed = this.options.propertyTypes?.lookup(top.ownerType, top.value.name);
-            if (typed) {
-              codec = typed.codec;
-              list = typed.list;
-            }
-          }
+          const codec = this.memberCodec(top, field, local);
+          const list = this.memberIsList;
           if (
             !list &&
             (codec.kind === "primitive" || codec.kind === "enum" || codec.kind === "moref")
           ) {
-            const value = this.leafValue(codec, text, local);
-            const target = top.value;
-            if (field.list) {
-              const existing = target[field.name];
-              if (existing === undefined) target[field.name] = [value];
-              else existing.push(value);
-            } else {
-              if (target[field.name] !== undefined)
-                this.fail(
-                  `element <${field.name}> appears more than once but is not a list`,
-                  field.name,
-                );
-              target[field.name] = value;
-            }
+            this.assign(top.value, field, this.leafValue(codec, text, local));
             return;
           }
         }
@@ -365,6 +317,40 @@ export class StreamDecoder implements XmlHandler {
     this.openElement(ns, local);
     if (text.length > 0) this.text(text);
     this.closeElement();
+  }
+
+  /**
+   * The codec of member `field` of the object in `top`. A property value (`val` of a
+   * DynamicProperty or PropertyChange) takes the type its property path has on the
+   * managed type that holds it, when the schema knows it; `memberIsList` then says whether
+   * that property is a list (sent as an ArrayOfX wrapper).
+   */
+  private memberCodec(top: Frame, field: FieldSpec, local: string): Codec {
+    this.memberIsList = false;
+    if (field.codec.kind === "any" && top.ownerType !== undefined && local === "val") {
+      const name = top.value.name;
+      if (typeof name === "string") {
+        const typed = this.options.propertyTypes?.lookup(top.ownerType, name);
+        if (typed) {
+          this.memberIsList = typed.list;
+          return typed.codec;
+        }
+      }
+    }
+    return field.codec;
+  }
+
+  /** Store a decoded member: appended for a list, refused when a single value repeats. */
+  private assign(target: any, field: FieldSpec, value: unknown): void {
+    if (field.list) {
+      const existing = target[field.name];
+      if (existing === undefined) target[field.name] = [value];
+      else existing.push(value);
+    } else {
+      if (target[field.name] !== undefined)
+        this.fail(`element <${field.name}> appears more than once but is not a list`, field.name);
+      target[field.name] = value;
+    }
   }
 
   private leafValue(codec: Codec, text: string, local: string): unknown {
