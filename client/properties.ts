@@ -26,7 +26,7 @@ import type { Codec, ManagedObjectReference, TypeRegistry } from "../runtime/cod
 import type { CallOptions, VimInvoker } from "../runtime/soap/client.js";
 import {
   MissingPropertyError,
-  ObjectNotFoundError,
+  retrieveProperties,
   propertyTypesOf,
   type ManagedTypeInfo,
 } from "../runtime/property/managed.js";
@@ -250,12 +250,13 @@ export async function readProperties<P = Record<string, unknown>>(
   paths: string[],
   options: CallOptions = {},
 ): Promise<P> {
-  const spec = {
-    propSet: [{ type: ref.type, all: false, pathSet: paths }],
-    objectSet: [{ obj: ref, skip: false }],
-  };
-  for await (const c of retrieveContents(client, [spec], options)) return toProperties<P>(c).props;
-  throw new ObjectNotFoundError(ref);
+  return (await retrieveProperties(
+    client,
+    { RetrievePropertiesEx, ContinueRetrievePropertiesEx },
+    ref,
+    paths,
+    options,
+  )) as P;
 }
 
 /**

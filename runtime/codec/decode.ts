@@ -140,10 +140,6 @@ export class StreamDecoder implements XmlHandler {
     this.skipDepth = 1;
   }
 
-  attribute(ns: string, local: string): string | undefined {
-    return this.tokenizer.attribute(ns, local);
-  }
-
   /** The element path, for error messages. */
   path(extra?: string): string {
     const names: string[] = [];
