@@ -85,11 +85,30 @@ class Frame {
   container: ContainerHandler | undefined;
   /** For DynamicProperty/PropertyChange: the managed type whose property this is. */
   ownerType: string | undefined;
+  /** Mode.Object: the codec's members (resolved once per value, not per child). */
+  fields: readonly FieldSpec[] = NO_FIELDS;
+  fieldMap: ReadonlyMap<string, FieldSpec> | undefined;
+  /** Mode.Object: where the next member is expected in wire order. */
+  cursor = 0;
+  /** Mode.Object: the highest member index assigned so far. */
+  maxIndex = -1;
+  /** Mode.Object: how many required members have been assigned. */
+  requiredSeen = 0;
 }
 
+const NO_FIELDS: readonly FieldSpec[] = [];
+
 const NONE: readonly string[] = [];
-const PROPERTY_HOLDERS = new Set(["DynamicProperty", "PropertyChange"]);
-const PROPERTY_OWNERS = new Set(["ObjectContent", "ObjectUpdate"]);
+
+/** A DynamicProperty or PropertyChange inside an ObjectContent or ObjectUpdate? */
+function isPropertyHolder(holder: Codec, owner: Codec): boolean {
+  const h = holder.typeName;
+  const o = owner.typeName;
+  return (
+    (h === "DynamicProperty" || h === "PropertyChange") &&
+    (o === "ObjectContent" || o === "ObjectUpdate")
+  );
+}
 
 export class StreamDecoder implements XmlHandler {
   private readonly frames: Frame[] = [];
@@ -162,7 +181,7 @@ export class StreamDecoder implements XmlHandler {
     const top = this.frames[this.depth]!;
     switch (top.mode) {
       case Mode.Object: {
-        const field = (top.codec as ObjectCodec).fieldMap.get(local);
+        const field = this.findField(top, local);
         if (field === undefined) {
           // A member this schema version does not have (a newer server): kept in $extra.
           const frame = this.push(local);
@@ -174,11 +193,7 @@ export class StreamDecoder implements XmlHandler {
         const codec = this.memberCodec(top, field, local);
         const list = this.memberIsList;
         this.setup(frame, codec, list);
-        if (
-          frame.mode === Mode.Object &&
-          PROPERTY_HOLDERS.has(frame.codec!.typeName) &&
-          PROPERTY_OWNERS.has(top.codec!.typeName)
-        ) {
+        if (frame.mode === Mode.Object && isPropertyHolder(frame.codec!, top.codec!)) {
           const owner = top.value.obj?.type;
           frame.ownerType = typeof owner === "string" ? owner : undefined;
         }
@@ -258,7 +273,7 @@ export class StreamDecoder implements XmlHandler {
           else extra[frame.local] = [existing, value];
           return;
         }
-        this.assign(parent.value, field, value);
+        this.assign(parent, field, value);
         return;
       }
       case Mode.Array:
@@ -288,7 +303,7 @@ export class StreamDecoder implements XmlHandler {
     if (this.skipDepth === 0) {
       const top = this.frames[this.depth]!;
       if (top.mode === Mode.Object) {
-        const field = (top.codec as ObjectCodec).fieldMap.get(local);
+        const field = this.findField(top, local);
         if (field !== undefined) {
           const codec = this.memberCodec(top, field, local);
           const list = this.memberIsList;
@@ -296,7 +311,7 @@ export class StreamDecoder implements XmlHandler {
             !list &&
             (codec.kind === "primitive" || codec.kind === "enum" || codec.kind === "moref")
           ) {
-            this.assign(top.value, field, this.leafValue(codec, text, local));
+            this.assign(top, field, this.leafValue(codec, text, local));
             return;
           }
         }
@@ -336,16 +351,47 @@ export class StreamDecoder implements XmlHandler {
     return field.codec;
   }
 
+  /**
+   * The member of the object in `top` named `local`. Members arrive in wire order, so the
+   * one after the previous match (or the previous one again, for a list) is tried first.
+   */
+  private findField(top: Frame, local: string): FieldSpec | undefined {
+    const fields = top.fields;
+    const at = top.cursor;
+    if (at > 0 && fields[at - 1]!.name === local) return fields[at - 1];
+    const end = Math.min(fields.length, at + 4);
+    for (let i = at; i < end; i++) {
+      if (fields[i]!.name === local) {
+        top.cursor = i + 1;
+        return fields[i];
+      }
+    }
+    const field = top.fieldMap!.get(local);
+    if (field !== undefined) top.cursor = field.index + 1;
+    return field;
+  }
+
   /** Store a decoded member: appended for a list, refused when a single value repeats. */
-  private assign(target: any, field: FieldSpec, value: unknown): void {
+  private assign(frame: Frame, field: FieldSpec, value: unknown): void {
+    const target = frame.value;
+    if (field.index > frame.maxIndex) {
+      // Past every member seen so far: it cannot be there already.
+      frame.maxIndex = field.index;
+      target[field.name] = field.list ? [value] : value;
+      if (field.required) frame.requiredSeen++;
+      return;
+    }
+    const existing = target[field.name];
     if (field.list) {
-      const existing = target[field.name];
-      if (existing === undefined) target[field.name] = [value];
-      else existing.push(value);
+      if (existing === undefined) {
+        target[field.name] = [value];
+        if (field.required) frame.requiredSeen++;
+      } else existing.push(value);
     } else {
-      if (target[field.name] !== undefined)
+      if (existing !== undefined)
         this.fail(`element <${field.name}> appears more than once but is not a list`, field.name);
       target[field.name] = value;
+      if (field.required) frame.requiredSeen++;
     }
   }
 
@@ -378,6 +424,9 @@ export class StreamDecoder implements XmlHandler {
     frame.hasChildren = false;
     frame.ownerType = undefined;
     frame.value = undefined;
+    frame.cursor = 0;
+    frame.maxIndex = -1;
+    frame.requiredSeen = 0;
     return frame;
   }
 
@@ -418,9 +467,7 @@ export class StreamDecoder implements XmlHandler {
             codec = sub;
           }
         }
-        frame.mode = Mode.Object;
-        frame.codec = codec;
-        frame.value = { $type: codec.typeName };
+        this.setupObject(frame, codec);
         return;
       }
       case "any": {
@@ -429,6 +476,14 @@ export class StreamDecoder implements XmlHandler {
         return this.setupAny(frame, xsiType);
       }
     }
+  }
+
+  private setupObject(frame: Frame, codec: ObjectCodec): void {
+    frame.mode = Mode.Object;
+    frame.codec = codec;
+    frame.fields = codec.fields;
+    frame.fieldMap = codec.fieldMap;
+    frame.value = { $type: codec.typeName };
   }
 
   /** An anyType slot (or an unexpected type): the xsi:type decides everything. */
@@ -480,9 +535,7 @@ export class StreamDecoder implements XmlHandler {
           return;
         }
         if (codec.kind === "object") {
-          frame.mode = Mode.Object;
-          frame.codec = codec;
-          frame.value = { $type: codec.typeName };
+          this.setupObject(frame, codec);
           return;
         }
       }
@@ -533,6 +586,7 @@ export class StreamDecoder implements XmlHandler {
         // A fault is reported as the fault it is, even when the server left out one of its
         // members: failing the decode would hide the error the server meant to tell.
         const required = codec.isFault ? NONE : codec.requiredFields;
+        if (frame.requiredSeen === required.length) return value;
         for (let i = 0; i < required.length; i++) {
           const name = required[i]!;
           if (value[name] !== undefined) continue;

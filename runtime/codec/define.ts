@@ -29,6 +29,7 @@ export function field(name: string, codec: Codec, occurrence: Occurrence): Field
     codec,
     list: occurrence === "rl" || occurrence === "ol",
     required: occurrence === "r" || occurrence === "rl",
+    index: -1,
   };
 }
 
@@ -66,6 +67,7 @@ class LazyObjectCodec<T> implements ObjectCodec<T> {
     if (!this.resolved) {
       const base = this.def.base?.();
       const fields = [...(base?.fields ?? []), ...this.def.fields()];
+      for (let i = 0; i < fields.length; i++) fields[i]!.index = i;
       this.resolved = {
         base,
         fields,

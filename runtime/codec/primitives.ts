@@ -115,12 +115,30 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const LONG_TEXT = /^[+-]?[0-9]{1,19}$/;
 
+/** An optionally signed run of 1 to 15 digits as a number, or undefined. */
+function smallInteger(t: string): number | undefined {
+  let i = 0;
+  const sign = t.charCodeAt(0);
+  if (sign === 45 || sign === 43) i = 1;
+  if (i === t.length) return undefined;
+  let n = 0;
+  for (; i < t.length; i++) {
+    const d = t.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return undefined;
+    n = n * 10 + d;
+  }
+  return sign === 45 ? -n : n;
+}
+
 export const LongCodec = primitive<bigint>(
   "Long",
   "long",
   false,
   (raw) => {
     const t = trim(raw);
+    // Up to 15 digits fit a double exactly: read them without a regular expression.
+    const small = t.length <= 15 ? smallInteger(t) : undefined;
+    if (small !== undefined) return BigInt(small);
     if (!LONG_TEXT.test(t)) return new InvalidText(`'${raw}' is not a long`);
     const n = BigInt(t);
     if (n < INT64_MIN || n > INT64_MAX) return new InvalidText(`${t} is out of range for long`);
@@ -182,39 +200,100 @@ export const MethodNameCodec = stringLike("MethodName");
 const DATE_TIME =
   /^(-?[0-9]{4,})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})?$/;
 
+/** Digits of `t` from `at` to `at + n` as a number, or -1 if one is not a digit. */
+function digits(t: string, at: number, n: number): number {
+  let v = 0;
+  for (let i = at; i < at + n; i++) {
+    const d = t.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/**
+ * What servers send, `YYYY-MM-DDThh:mm:ss[.fff…](Z|±hh:mm)?` with a year from 1000, read
+ * without a regular expression (listings carry thousands of these). Anything else, or
+ * anything out of range, is left to the general parser (undefined).
+ */
+export function parseCommonDateTime(t: string): Date | undefined {
+  const n = t.length;
+  if (
+    n < 19 ||
+    t.charCodeAt(4) !== 45 ||
+    t.charCodeAt(7) !== 45 ||
+    t.charCodeAt(10) !== 84 ||
+    t.charCodeAt(13) !== 58 ||
+    t.charCodeAt(16) !== 58
+  )
+    return undefined;
+  const y = digits(t, 0, 4);
+  const mo = digits(t, 5, 2);
+  const d = digits(t, 8, 2);
+  const h = digits(t, 11, 2);
+  const mi = digits(t, 14, 2);
+  const s = digits(t, 17, 2);
+  if (y < 1000 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 24) return undefined;
+  if (mi < 0 || mi > 59 || s < 0 || s > 60) return undefined;
+  let i = 19;
+  let ms = 0;
+  if (i < n && t.charCodeAt(i) === 46 /* . */) {
+    const start = ++i;
+    while (i < n && t.charCodeAt(i) >= 48 && t.charCodeAt(i) <= 57) i++;
+    if (i === start) return undefined;
+    for (let k = 0; k < 3; k++) ms = ms * 10 + (start + k < i ? t.charCodeAt(start + k) - 48 : 0);
+  }
+  let offset = 0;
+  if (i < n) {
+    const c = t.charCodeAt(i);
+    if (c === 90 /* Z */ && i + 1 === n) {
+      // UTC
+    } else if ((c === 43 || c === 45) && i + 6 === n && t.charCodeAt(i + 3) === 58) {
+      const oh = digits(t, i + 1, 2);
+      const om = digits(t, i + 4, 2);
+      if (oh < 0 || om < 0) return undefined;
+      offset = (c === 45 ? -1 : 1) * (oh * 60 + om) * 60_000;
+    } else return undefined;
+  }
+  return new Date(Date.UTC(y, mo - 1, d, h, mi, s, ms) - offset);
+}
+
+/** Any xsd:dateTime (the regular-expression path; exported for tests of the fast one). */
+export function parseDateTimeGeneral(raw: string): Date | InvalidText {
+  const m = DATE_TIME.exec(trim(raw));
+  if (!m) return new InvalidText(`'${raw}' is not an xsd:dateTime`);
+  const [, y, mo, d, h, mi, s, frac, zone] = m;
+  const month = Number(mo);
+  const day = Number(d);
+  const hour = Number(h);
+  if (
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > 31 ||
+    hour > 24 ||
+    Number(mi) > 59 ||
+    Number(s) > 60
+  ) {
+    return new InvalidText(`'${raw}' is not a valid date and time`);
+  }
+  const ms = frac ? Math.floor(Number("0" + frac) * 1000) : 0;
+  const date = new Date(0);
+  date.setUTCFullYear(Number(y), month - 1, day);
+  date.setUTCHours(hour, Number(mi), Number(s), ms);
+  let time = date.getTime();
+  if (zone && zone !== "Z") {
+    const sign = zone[0] === "-" ? -1 : 1;
+    time -= sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6))) * 60_000;
+  }
+  return new Date(time);
+}
+
 export const DateTimeCodec = primitive<Date>(
   "DateTime",
   "dateTime",
   false,
-  (raw) => {
-    const m = DATE_TIME.exec(trim(raw));
-    if (!m) return new InvalidText(`'${raw}' is not an xsd:dateTime`);
-    const [, y, mo, d, h, mi, s, frac, zone] = m;
-    const month = Number(mo);
-    const day = Number(d);
-    const hour = Number(h);
-    if (
-      month < 1 ||
-      month > 12 ||
-      day < 1 ||
-      day > 31 ||
-      hour > 24 ||
-      Number(mi) > 59 ||
-      Number(s) > 60
-    ) {
-      return new InvalidText(`'${raw}' is not a valid date and time`);
-    }
-    const ms = frac ? Math.floor(Number("0" + frac) * 1000) : 0;
-    const date = new Date(0);
-    date.setUTCFullYear(Number(y), month - 1, day);
-    date.setUTCHours(hour, Number(mi), Number(s), ms);
-    let time = date.getTime();
-    if (zone && zone !== "Z") {
-      const sign = zone[0] === "-" ? -1 : 1;
-      time -= sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6))) * 60_000;
-    }
-    return new Date(time);
-  },
+  (raw) => parseCommonDateTime(raw) ?? parseDateTimeGeneral(raw),
   (v) => {
     if (!(v instanceof Date)) return new InvalidText(`expected a Date, got ${describe(v)}`);
     if (Number.isNaN(v.getTime())) return new InvalidText("the Date is invalid");

@@ -87,6 +87,11 @@ export interface FieldSpec {
   readonly codec: Codec;
   readonly list: boolean;
   readonly required: boolean;
+  /**
+   * Position in the wire order of the type declaring it (the same in every subtype, as
+   * inherited members come first); -1 until that type's codec is first used.
+   */
+  index: number;
 }
 
 export interface ObjectCodec<T = any> {

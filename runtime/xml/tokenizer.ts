@@ -70,10 +70,61 @@ function isXmlChar(cp: number): boolean {
   );
 }
 
+/** Attribute lists longer than this are parsed every time (and the cache stays small). */
+const MAX_CACHED_ATTRIBUTES = 256;
+
+/** A start tag's attributes, with what the tokenizer derives from them worked out once. */
+interface AttributeList {
+  /** From after the element name up to (not including) the tag's '>'; "" if not cached. */
+  text: string;
+  names: string[];
+  values: string[];
+  selfClosing: boolean;
+  /** xmlns="…" */
+  defaultNs: string | undefined;
+  /** xmlns:prefix="uri" declarations. */
+  prefixes: string[];
+  uris: string[];
+  /** The unprefixed `type` (a ManagedObjectReference's). */
+  type: string | undefined;
+  /** Attributes `p:type` that are xsi:type when `p` is bound to the XSI namespace. */
+  typePrefixes: string[];
+  typeValues: string[];
+}
+
+/** Does `buf` hold `name` at `at`? (A loop: startsWith costs a call into the runtime.) */
+function sameAt(buf: string, at: number, name: string): boolean {
+  for (let k = 0; k < name.length; k++) {
+    if (buf.charCodeAt(at + k) !== name.charCodeAt(k)) return false;
+  }
+  return true;
+}
+
+/** How many leading bytes of `bytes` are whole UTF-8 sequences (a split one stays out). */
+function completeUtf8Length(bytes: Uint8Array): number {
+  const n = bytes.length;
+  for (let back = 1; back <= 4 && back <= n; back++) {
+    const b = bytes[n - back]!;
+    if (b < 0x80) return n; // ASCII: whatever precedes it is complete or invalid
+    if (b >= 0xf8) return n; // never a lead byte: invalid, and the decoder says so
+    if (b >= 0xc0) {
+      const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+      return back < need ? n - back : n;
+    }
+  }
+  return n; // only continuation bytes: invalid, and the decoder says so
+}
+
 export class XmlTokenizer {
   private buf = "";
   private pos = 0;
-  private readonly decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+  private readonly decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  /** Bytes received and not consumed yet (an incomplete tag or UTF-8 sequence), in pending[0, pendingLength). */
+  private pending = new Uint8Array(0);
+  private pendingLength = 0;
+  /** See nextSpecial: positions in `buf` of the next '&' and CR (-1: not searched yet). */
+  private ampAt = -1;
+  private crAt = -1;
   private ended = false;
   private started = false;
   private sawRoot = false;
@@ -100,9 +151,13 @@ export class XmlTokenizer {
   qnameLocal = "";
 
   /** Attributes of the element being opened (valid during openElement only). */
-  private readonly attrNames: string[] = [];
-  private readonly attrValues: string[] = [];
+  private attrNames: string[] = [];
+  private attrValues: string[] = [];
   private attrCount = 0;
+  private readonly scratchNames: string[] = [];
+  private readonly scratchValues: string[] = [];
+  /** Parsed attribute lists by the length of their text; see startTag. */
+  private readonly attributeCache = new Map<number, AttributeList>();
 
   /** Lines in text already dropped from `buf`, for error positions. */
   private linesBefore = 1;
@@ -114,37 +169,31 @@ export class XmlTokenizer {
   /** Feed bytes or text. */
   write(chunk: Uint8Array | string): void {
     if (this.ended) throw this.error("write after end");
-    let text: string;
-    if (typeof chunk === "string") text = chunk;
-    else {
-      try {
-        text = this.decoder.decode(chunk, { stream: true });
-      } catch {
-        throw this.error("invalid UTF-8");
-      }
+    if (typeof chunk === "string") {
+      if (this.pendingLength > 0) this.decodePending();
+      this.append(chunk);
+      this.run(false);
+      this.keepRest(undefined, 0);
+      return;
     }
-    if (!this.started && text.length > 0) {
-      this.started = true;
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    // Bytes not consumed by the last run are decoded again with the new chunk, so that
+    // `buf` is always one flat string: concatenated strings make every read go through a rope.
+    let source = chunk;
+    if (this.pendingLength > 0) {
+      this.reservePending(this.pendingLength + chunk.length);
+      this.pending.set(chunk, this.pendingLength);
+      source = this.pending.subarray(0, this.pendingLength + chunk.length);
     }
-    this.compact();
-    this.buf = this.pos === 0 && this.buf.length === 0 ? text : this.buf + text;
+    const end = completeUtf8Length(source);
+    this.append(this.decode(end === source.length ? source : source.subarray(0, end), false));
     this.run(false);
-    if (this.buf.length - this.pos > MAX_PENDING) throw this.error("token too large");
+    this.keepRest(source, end);
   }
 
   /** No more input: everything must be complete and closed. */
   end(): void {
     if (this.ended) return;
-    try {
-      const rest = this.decoder.decode();
-      if (rest) {
-        this.compact();
-        this.buf += rest;
-      }
-    } catch {
-      throw this.error("invalid UTF-8 at end of input");
-    }
+    if (this.pendingLength > 0) this.decodePending();
     this.run(true);
     this.ended = true;
     if (this.pos < this.buf.length) {
@@ -156,6 +205,71 @@ export class XmlTokenizer {
       );
     }
     if (!this.sawRoot) throw this.error("no root element");
+  }
+
+  private decode(bytes: Uint8Array, final: boolean): string {
+    try {
+      return this.decoder.decode(bytes);
+    } catch {
+      throw this.error(final ? "invalid UTF-8 at end of input" : "invalid UTF-8");
+    }
+  }
+
+  /** All pending bytes into `buf`: they must be complete UTF-8 now. */
+  private decodePending(): void {
+    const text = this.decode(this.pending.subarray(0, this.pendingLength), true);
+    this.pendingLength = 0;
+    this.append(text);
+  }
+
+  private append(text: string): void {
+    if (!this.started && text.length > 0) {
+      this.started = true;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    this.compact();
+    this.buf = this.buf.length === 0 ? text : this.buf + text;
+    this.ampAt = -1;
+    this.crAt = -1;
+  }
+
+  /**
+   * After a run: what it did not consume becomes pending bytes again, followed by the
+   * bytes of `source` from `end` on (an incomplete UTF-8 sequence) when the input was bytes.
+   */
+  private keepRest(source: Uint8Array | undefined, end: number): void {
+    if (this.buf.length - this.pos > MAX_PENDING) throw this.error("token too large");
+    this.compact();
+    const rest = this.buf;
+    this.buf = "";
+    if (source === undefined) {
+      if (rest.length === 0) return;
+      const bytes = Buffer.from(rest, "utf8");
+      this.reservePending(bytes.length);
+      this.pending.set(bytes, 0);
+      this.pendingLength = bytes.length;
+      return;
+    }
+    // The rest is the tail of the decoded bytes: find where it starts in `source`.
+    const from = end - (rest.length === 0 ? 0 : Buffer.byteLength(rest, "utf8"));
+    const length = source.length - from;
+    if (length === 0) this.pendingLength = 0;
+    else if (source.buffer === this.pending.buffer) {
+      this.pending.copyWithin(0, from, source.length);
+      this.pendingLength = length;
+    } else {
+      this.reservePending(length);
+      this.pending.set(source.subarray(from), 0);
+      this.pendingLength = length;
+    }
+  }
+
+  /** Room for `size` pending bytes, keeping those there. */
+  private reservePending(size: number): void {
+    if (size <= this.pending.length) return;
+    const grown = new Uint8Array(Math.max(size, this.pending.length * 2));
+    grown.set(this.pending.subarray(0, this.pendingLength), 0);
+    this.pending = grown;
   }
 
   /** The value of an attribute of the element being opened, by namespace and local name. */
@@ -216,6 +330,8 @@ export class XmlTokenizer {
     this.consumedChars += this.pos;
     this.buf = this.buf.slice(this.pos);
     this.pos = 0;
+    this.ampAt = -1;
+    this.crAt = -1;
   }
 
   error(reason: string, at = this.pos): XmlSyntaxError {
@@ -245,8 +361,10 @@ export class XmlTokenizer {
         let end = lt < 0 ? len : lt;
         if (lt < 0 && !final) {
           // Keep a possibly split entity reference for the next chunk.
-          const amp = buf.lastIndexOf("&", end - 1);
-          if (amp >= pos && buf.indexOf(";", amp) < 0) end = amp;
+          if (this.nextSpecial(pos, Ch.Amp) < end) {
+            const amp = buf.lastIndexOf("&", end - 1);
+            if (buf.indexOf(";", amp) < 0) end = amp;
+          }
           // Keep a trailing CR: it may be the first half of CRLF.
           if (end > pos && buf.charCodeAt(end - 1) === Ch.Cr) end--;
         }
@@ -267,6 +385,25 @@ export class XmlTokenizer {
       pos = next;
     }
     this.pos = pos;
+  }
+
+  /**
+   * The first '&' (or CR) in `buf` at or after `from`, or buf.length. Each is searched for
+   * once per stretch of buffer, not once per text: SOAP text rarely has either.
+   */
+  private nextSpecial(from: number, which: Ch.Amp | Ch.Cr): number {
+    if (which === Ch.Amp) {
+      if (from > this.ampAt) {
+        const at = this.buf.indexOf("&", from);
+        this.ampAt = at < 0 ? this.buf.length : at;
+      }
+      return this.ampAt;
+    }
+    if (from > this.crAt) {
+      const at = this.buf.indexOf("\r", from);
+      this.crAt = at < 0 ? this.buf.length : at;
+    }
+    return this.crAt;
   }
 
   private emitText(buf: string, start: number, end: number): void {
@@ -320,7 +457,7 @@ export class XmlTokenizer {
     const expected = depth > 0 ? this.openNames[depth - 1]! : "";
     // The usual case, compared in place: `</expected>`.
     const after = pos + 2 + expected.length;
-    if (depth > 0 && buf.charCodeAt(after) === Ch.Gt && buf.startsWith(expected, pos + 2)) {
+    if (depth > 0 && buf.charCodeAt(after) === Ch.Gt && sameAt(buf, pos + 2, expected)) {
       this.handler.closeElement();
       this.popElement();
       return after + 1;
@@ -377,39 +514,142 @@ export class XmlTokenizer {
   private startTag(buf: string, pos: number): number {
     const len = buf.length;
     let i = pos + 1;
-    // Element name.
-    while (i < len) {
+    let colon = -1;
+    // Element name. Everything above '>' is a name character here, so letters cost one test.
+    for (;;) {
+      if (i >= len) return -1;
       const c = buf.charCodeAt(i);
-      if (c < 128) {
-        const k = NAME_CLASS[c]!;
-        if (k === 1) {
-          if (c === Ch.Eq) throw this.error(`invalid character '=' in element name`, i);
-          break;
-        }
-        if (k === 2) throw this.error(`invalid character '${buf[i]}' in element name`, i);
+      if (c > Ch.Gt) {
+        i++;
+        continue;
       }
-      i++;
+      const k = NAME_CLASS[c]!;
+      if (k === 0) {
+        if (c === Ch.Colon && colon < 0) colon = i;
+        i++;
+        continue;
+      }
+      if (k === 2) throw this.error(`invalid character '${buf[i]}' in element name`, i);
+      if (c === Ch.Eq) throw this.error(`invalid character '=' in element name`, i);
+      break;
     }
-    if (i >= len) return -1;
-    if (i === pos + 1) throw this.error("missing element name after '<'", pos);
-    const name = buf.slice(pos + 1, i);
-    // Attributes.
+    const nameEnd = i;
+    if (nameEnd === pos + 1) throw this.error("missing element name after '<'", pos);
+    const name = buf.slice(pos + 1, nameEnd);
     this.attrCount = 0;
+    this.xsiType = undefined;
+    this.typeAttribute = undefined;
     let selfClosing = false;
+    let attributes: AttributeList | undefined;
+    if (buf.charCodeAt(i) === Ch.Gt) {
+      i++; // no attributes: the usual case in SOAP
+    } else {
+      // SOAP repeats the same attribute lists (namespace declarations, xsi:type, type) on
+      // thousands of elements: a list seen before is recognised by its text, not parsed again.
+      const gt = buf.indexOf(">", i);
+      if (gt < 0) return -1; // a start tag ends with '>': this one is not complete yet
+      let list = gt - i <= MAX_CACHED_ATTRIBUTES ? this.attributeCache.get(gt - i) : undefined;
+      // (slice and === compare natively; startsWith is far slower here)
+      if (list !== undefined && buf.slice(i, gt) === list.text) i = gt + 1;
+      else {
+        const start = i;
+        i = this.attributes(buf, i);
+        if (i < 0) return -1;
+        const selfClosing = i > 0x3fffffff;
+        if (selfClosing) i -= 0x40000000;
+        list = this.describeAttributes(selfClosing, pos);
+        if (i === gt + 1 && gt - start <= MAX_CACHED_ATTRIBUTES) {
+          list.text = buf.slice(start, gt);
+          this.attributeCache.set(gt - start, list);
+        }
+      }
+      attributes = list;
+      this.attrNames = list.names;
+      this.attrValues = list.values;
+      this.attrCount = list.names.length;
+      selfClosing = list.selfClosing;
+    }
+
+    const depth = this.openNames.length;
+    if (depth === 0) {
+      if (this.sawRoot) throw this.error("more than one root element", pos);
+      this.sawRoot = true;
+    }
+    this.openNames.push(name);
+    const level = depth + 1;
+    this.defaultNs[level] = this.defaultNs[depth]!;
+    if (attributes !== undefined) this.declareNamespaces(attributes, level);
+    let ns: string;
+    let local: string;
+    if (colon < 0) {
+      ns = this.defaultNs[level]!;
+      local = name;
+    } else {
+      const prefix = buf.slice(pos + 1, colon);
+      const uri = this.lookupPrefix(prefix);
+      if (uri === undefined) throw this.error(`undeclared namespace prefix '${prefix}'`, pos);
+      ns = uri;
+      local = buf.slice(colon + 1, nameEnd);
+    }
+    if (attributes !== undefined) {
+      this.typeAttribute = attributes.type;
+      // xsi:type under whatever prefix is bound to the XSI namespace here.
+      for (let k = 0; k < attributes.typePrefixes.length; k++) {
+        if (this.lookupPrefix(attributes.typePrefixes[k]!) === XSI_NS)
+          this.xsiType = attributes.typeValues[k];
+      }
+    }
+    if (!selfClosing && this.handler.leafElement !== undefined) {
+      // `<name …>text</name>`, complete in the buffer: one call instead of three.
+      const lt = buf.indexOf("<", i);
+      const nameLength = nameEnd - pos - 1;
+      const after = lt + 2 + nameLength;
+      if (lt >= 0 && buf.charCodeAt(lt + 1) === Ch.Slash && buf.charCodeAt(after) === Ch.Gt) {
+        // `</` right after text ends this element in well-formed XML; the name check guards
+        // the rest (indexOf finds a match in place natively, a mismatch is an error anyway).
+        if (buf.indexOf(name, lt + 2) === lt + 2) {
+          let text = lt === i ? "" : buf.slice(i, lt);
+          if (this.nextSpecial(i, Ch.Amp) < lt || this.nextSpecial(i, Ch.Cr) < lt)
+            text = this.normalizeText(text, i);
+          this.handler.leafElement(ns, local, text, this);
+          this.popElement();
+          return after + 1;
+        }
+      }
+    }
+    this.handler.openElement(ns, local, this);
+    if (selfClosing) {
+      this.handler.closeElement();
+      this.popElement();
+    }
+    return i;
+  }
+
+  /** Line ends normalised in the raw text only (a CR written as &#13; must survive), then references. */
+  private normalizeText(text: string, offset: number): string {
+    if (text.indexOf("\r") >= 0) text = text.replace(/\r\n?/g, "\n");
+    if (text.indexOf("&") >= 0) text = this.decodeEntities(text, offset);
+    return text;
+  }
+
+  /**
+   * Attributes from `i` (just after the element name) to the end of the start tag, into
+   * attrNames/attrValues. Returns the position after the tag (plus 2^30 when the tag
+   * closes itself), or -1 when the tag is not complete in the buffer yet.
+   */
+  private attributes(buf: string, i: number): number {
+    const len = buf.length;
+    this.attrNames = this.scratchNames;
+    this.attrValues = this.scratchValues;
     for (;;) {
       while (i < len && isSpace(buf.charCodeAt(i))) i++;
       if (i >= len) return -1;
       const c = buf.charCodeAt(i);
-      if (c === Ch.Gt) {
-        i++;
-        break;
-      }
+      if (c === Ch.Gt) return i + 1;
       if (c === Ch.Slash) {
         if (i + 1 >= len) return -1;
         if (buf.charCodeAt(i + 1) !== Ch.Gt) throw this.error("expected '>' after '/'", i);
-        selfClosing = true;
-        i += 2;
-        break;
+        return i + 2 + 0x40000000;
       }
       const nameStart = i;
       while (i < len) {
@@ -431,14 +671,24 @@ export class XmlTokenizer {
       const q = buf.charCodeAt(i);
       if (q !== Ch.Quote && q !== Ch.Apos)
         throw this.error(`attribute '${attrName}' value must be quoted`, i);
-      const close = buf.indexOf(q === Ch.Quote ? '"' : "'", i + 1);
-      if (close < 0) return -1;
+      // One pass over the value: its end, and whether it needs more than a slice.
+      let close = i + 1;
+      let special = false;
+      for (; close < len; close++) {
+        const d = buf.charCodeAt(close);
+        if (d === q) break;
+        if (d <= Ch.Amp || d === Ch.Lt) {
+          if (d === Ch.Lt) throw this.error(`'<' in the value of attribute '${attrName}'`, i);
+          if (d === Ch.Amp || d === Ch.Tab || d === Ch.Lf || d === Ch.Cr) special = true;
+        }
+      }
+      if (close >= len) return -1;
       let value = buf.slice(i + 1, close);
-      if (value.indexOf("<") >= 0)
-        throw this.error(`'<' in the value of attribute '${attrName}'`, i);
-      // Attribute-value normalisation: literal whitespace becomes a space; references are kept.
-      if (/[\t\n\r]/.test(value)) value = value.replace(/\r\n|[\t\n\r]/g, " ");
-      if (value.indexOf("&") >= 0) value = this.decodeEntities(value, i + 1);
+      if (special) {
+        // Attribute-value normalisation: literal whitespace becomes a space; references are kept.
+        if (/[\t\n\r]/.test(value)) value = value.replace(/\r\n|[\t\n\r]/g, " ");
+        if (value.indexOf("&") >= 0) value = this.decodeEntities(value, i + 1);
+      }
       for (let k = 0; k < this.attrCount; k++) {
         if (this.attrNames[k] === attrName)
           throw this.error(`duplicate attribute '${attrName}'`, nameStart);
@@ -452,77 +702,50 @@ export class XmlTokenizer {
         throw this.error("expected whitespace between attributes", i);
       }
     }
+  }
 
-    const depth = this.openNames.length;
-    if (depth === 0) {
-      if (this.sawRoot) throw this.error("more than one root element", pos);
-      this.sawRoot = true;
+  /** xmlns and xmlns:p attributes of the element being opened, at depth `level`. */
+  private declareNamespaces(list: AttributeList, level: number): void {
+    if (list.defaultNs !== undefined) this.defaultNs[level] = list.defaultNs;
+    for (let k = 0; k < list.prefixes.length; k++) {
+      const n = this.bindingCount++;
+      this.bindingDepth[n] = level;
+      this.bindingPrefix[n] = list.prefixes[k]!;
+      this.bindingUri[n] = list.uris[k]!;
     }
-    this.openNames.push(name);
-    const level = depth + 1;
-    this.defaultNs[level] = this.defaultNs[depth]!;
+  }
+
+  /** The attributes just parsed (attrNames/attrValues) as an AttributeList. */
+  private describeAttributes(selfClosing: boolean, pos: number): AttributeList {
+    const list: AttributeList = {
+      text: "",
+      names: this.attrNames.slice(0, this.attrCount),
+      values: this.attrValues.slice(0, this.attrCount),
+      selfClosing,
+      defaultNs: undefined,
+      prefixes: [],
+      uris: [],
+      type: undefined,
+      typePrefixes: [],
+      typeValues: [],
+    };
     for (let k = 0; k < this.attrCount; k++) {
       const a = this.attrNames[k]!;
-      if (a === "xmlns") this.defaultNs[level] = this.attrValues[k]!;
+      const value = this.attrValues[k]!;
+      const n = a.length;
+      if (a === "xmlns") list.defaultNs = value;
       else if (a.startsWith("xmlns:")) {
         const prefix = a.slice(6);
-        const uri = this.attrValues[k]!;
-        if (uri === "") throw this.error(`namespace prefix '${prefix}' bound to an empty URI`, pos);
-        const n = this.bindingCount++;
-        this.bindingDepth[n] = level;
-        this.bindingPrefix[n] = prefix;
-        this.bindingUri[n] = uri;
+        if (value === "")
+          throw this.error(`namespace prefix '${prefix}' bound to an empty URI`, pos);
+        list.prefixes.push(prefix);
+        list.uris.push(value);
+      } else if (a === "type") list.type = value;
+      else if (n > 5 && a.charCodeAt(n - 5) === Ch.Colon && a.endsWith("type")) {
+        list.typePrefixes.push(a.slice(0, n - 5));
+        list.typeValues.push(value);
       }
     }
-    const colon = name.indexOf(":");
-    let ns: string;
-    let local: string;
-    if (colon < 0) {
-      ns = this.defaultNs[level]!;
-      local = name;
-    } else {
-      const prefix = name.slice(0, colon);
-      const uri = this.lookupPrefix(prefix);
-      if (uri === undefined) throw this.error(`undeclared namespace prefix '${prefix}'`, pos);
-      ns = uri;
-      local = name.slice(colon + 1);
-    }
-    this.xsiType = undefined;
-    this.typeAttribute = undefined;
-    for (let k = 0; k < this.attrCount; k++) {
-      const a = this.attrNames[k]!;
-      const n = a.length;
-      if (n === 4) {
-        if (a === "type") this.typeAttribute = this.attrValues[k];
-      } else if (n > 5 && a.charCodeAt(n - 5) === Ch.Colon && a.endsWith("type")) {
-        const prefix = a.slice(0, n - 5);
-        if (prefix !== "xmlns" && this.lookupPrefix(prefix) === XSI_NS)
-          this.xsiType = this.attrValues[k];
-      }
-    }
-    if (!selfClosing && this.handler.leafElement !== undefined) {
-      // `<name …>text</name>`, complete in the buffer: one call instead of three.
-      const lt = buf.indexOf("<", i);
-      const after = lt + 2 + name.length;
-      if (
-        lt >= 0 &&
-        buf.charCodeAt(lt + 1) === Ch.Slash &&
-        buf.charCodeAt(after) === Ch.Gt &&
-        buf.startsWith(name, lt + 2)
-      ) {
-        let text = lt === i ? "" : buf.slice(i, lt);
-        if (text.indexOf("\r") >= 0) text = text.replace(/\r\n?/g, "\n");
-        if (text.indexOf("&") >= 0) text = this.decodeEntities(text, i);
-        this.handler.leafElement(ns, local, text, this);
-        this.popElement();
-        return after + 1;
-      }
-    }
-    this.handler.openElement(ns, local, this);
-    if (selfClosing) {
-      this.handler.closeElement();
-      this.popElement();
-    }
-    return i;
+    return list;
   }
 }
