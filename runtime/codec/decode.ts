@@ -12,6 +12,7 @@ import type { XmlHandler, XmlTokenizer } from "../xml/tokenizer.js";
 import { VIM_NS, XSD_NS } from "../xml/writer.js";
 import { AnyTypeCodec, MorefCodec } from "./define.js";
 import { arrayElement } from "./encode.js";
+import { ownString } from "../xml/own-string.js";
 import { primitivesByXsdType } from "./primitives.js";
 import {
   type Codec,
@@ -401,10 +402,10 @@ export class StreamDecoder implements XmlHandler {
       if (parsed instanceof InvalidText) this.fail(parsed.reason, local);
       return parsed;
     }
-    if (codec.kind === "enum") return text.trim();
+    if (codec.kind === "enum") return ownString(text.trim());
     const type = this.tokenizer.typeAttribute;
     if (type === undefined) this.fail("a ManagedObjectReference needs a 'type' attribute", local);
-    return { type, value: text.trim() };
+    return { type, value: ownString(text.trim()) };
   }
 
   // ---- frames ---------------------------------------------------------------------
@@ -483,7 +484,7 @@ export class StreamDecoder implements XmlHandler {
     frame.codec = codec;
     frame.fields = codec.fields;
     frame.fieldMap = codec.fieldMap;
-    frame.value = { $type: codec.typeName };
+    frame.value = codec.newValue();
   }
 
   /** An anyType slot (or an unexpected type): the xsi:type decides everything. */
@@ -571,11 +572,11 @@ export class StreamDecoder implements XmlHandler {
           value = parsed;
         } else if (codec.kind === "enum") {
           // A value this schema does not list (a newer server) is kept as it came.
-          value = frame.text.trim();
+          value = ownString(frame.text.trim());
         } else {
           if (frame.wireType === undefined)
             this.fail("a ManagedObjectReference needs a 'type' attribute");
-          value = { type: frame.wireType, value: frame.text.trim() };
+          value = { type: frame.wireType, value: ownString(frame.text.trim()) };
           return value;
         }
         return frame.wrap === Wrap.Typed ? { $type: frame.wireType!, value } : value;
@@ -604,8 +605,8 @@ export class StreamDecoder implements XmlHandler {
       case Mode.Untyped:
         if (frame.hasChildren) return frame.value;
         return frame.wireType === undefined
-          ? frame.text
-          : { $type: frame.wireType, value: frame.text };
+          ? ownString(frame.text)
+          : { $type: frame.wireType, value: ownString(frame.text) };
       default:
         return undefined;
     }

@@ -56,6 +56,7 @@ class LazyObjectCodec<T> implements ObjectCodec<T> {
     requiredFields: string[];
   };
   private subtypeSet?: Set<string>;
+  private maker?: () => { $type: string };
 
   constructor(private readonly def: ObjectDefinition<T>) {
     this.typeName = def.typeName;
@@ -90,10 +91,30 @@ class LazyObjectCodec<T> implements ObjectCodec<T> {
   get requiredFields() {
     return this.resolve().requiredFields;
   }
+  /** Makes an empty value of this type; see newValueMaker. */
+  get newValue(): () => { $type: string } {
+    this.maker ??= newValueMaker(this.typeName);
+    return this.maker;
+  }
+
   get subtypes(): ReadonlySet<string> {
     this.subtypeSet ??= new Set(this.def.subtypes ?? []);
     return this.subtypeSet;
   }
+}
+
+/**
+ * A maker of plain objects `{ $type }` of one type. Each type gets its own constructor so
+ * that V8 sizes its objects to the members they end up with (in-object, no separate
+ * property store); its prototype is Object.prototype, so the values are plain objects.
+ */
+function newValueMaker(typeName: string): () => { $type: string } {
+  function Value(this: { $type: string }) {
+    this.$type = typeName;
+  }
+  Value.prototype = Object.prototype;
+  const Ctor = Value as unknown as new () => { $type: string };
+  return () => new Ctor();
 }
 
 export function defineObject<T>(def: ObjectDefinition<T>): ObjectCodec<T> {

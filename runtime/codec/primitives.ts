@@ -11,6 +11,7 @@
  * | DateTime       | xsd:dateTime      | Date         | no zone means UTC; written as ISO 8601 Z |
  * | Binary         | xsd:base64Binary  | Uint8Array   |                                          |
  */
+import { ownString } from "../xml/own-string.js";
 import { escapeText } from "../xml/writer.js";
 import { InvalidText, type PrimitiveCodec } from "./types.js";
 
@@ -189,7 +190,7 @@ export const FloatCodec = floating("Float", "float");
 export const DoubleCodec = floating("Double", "double");
 
 function stringLike(typeName: string) {
-  return primitive<string>(typeName, "string", false, (t) => t, escapeString);
+  return primitive<string>(typeName, "string", false, ownString, escapeString);
 }
 
 export const StringCodec = stringLike("String");

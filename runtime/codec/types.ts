@@ -113,6 +113,8 @@ export interface ObjectCodec<T = any> {
   readonly subtypes: ReadonlySet<string>;
   /** Writes the members (not the element itself) in wire order. */
   readonly writeMembers: (w: XmlWriter, value: T) => void;
+  /** A new plain object `{ $type: typeName }` for the decoder to fill. */
+  readonly newValue: () => { $type: string };
 }
 
 export type Codec = PrimitiveCodec | EnumCodec | ReferenceCodec | AnyCodec | ObjectCodec;

@@ -8,6 +8,7 @@
  * an error, so no entity can ever be declared or expanded.
  */
 import { XmlSyntaxError } from "../errors.js";
+import { ownString } from "./own-string.js";
 
 export const XML_NS = "http://www.w3.org/XML/1998/namespace";
 const XSI_NS = "http://www.w3.org/2001/XMLSchema-instance";
@@ -559,7 +560,7 @@ export class XmlTokenizer {
         if (selfClosing) i -= 0x40000000;
         list = this.describeAttributes(selfClosing, pos);
         if (i === gt + 1 && gt - start <= MAX_CACHED_ATTRIBUTES) {
-          list.text = buf.slice(start, gt);
+          list.text = ownString(buf.slice(start, gt));
           this.attributeCache.set(gt - start, list);
         }
       }
@@ -719,8 +720,9 @@ export class XmlTokenizer {
   private describeAttributes(selfClosing: boolean, pos: number): AttributeList {
     const list: AttributeList = {
       text: "",
-      names: this.attrNames.slice(0, this.attrCount),
-      values: this.attrValues.slice(0, this.attrCount),
+      // Own copies: these outlive the chunk (in the cache, and as `type` values).
+      names: this.attrNames.slice(0, this.attrCount).map(ownString),
+      values: this.attrValues.slice(0, this.attrCount).map(ownString),
       selfClosing,
       defaultNs: undefined,
       prefixes: [],
