@@ -13,8 +13,8 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { build } from "esbuild";
+import { join, relative, resolve } from "node:path";
+import { type Plugin, build } from "esbuild";
 import { XMLParser } from "fast-xml-parser";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
@@ -39,9 +39,31 @@ const out = join(root, ".bench");
 mkdirSync(out, { recursive: true });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-// Clients: ours bundled for plain node (no loader in the measured process), govmomi built
-// over Debian's golang-github-vmware-govmomi-dev, pyVmomi from Debian's python3-pyvmomi.
-for (const name of ["list", "list-lean"]) {
+// Clients, run by plain node (no loader in the measured process). esx-vi as an npm user
+// runs it: the package's compiled modules (dist/, built here), the bench code bundled
+// around them. esx-vi/lean as a bundler user ships it: one tree-shaken bundle.
+// govmomi is built over Debian's golang-github-vmware-govmomi-dev, pyVmomi is Debian's.
+const tsc = spawnSync(
+  process.execPath,
+  [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
+  { encoding: "utf8" },
+);
+if (tsc.status !== 0) throw new Error(`cannot build dist/: ${tsc.stdout}${tsc.stderr}`);
+const sdkFromDist: Plugin = {
+  name: "sdk-from-dist",
+  setup(b) {
+    // Imports leaving bench/ reach the SDK's sources: use its compiled modules instead.
+    b.onResolve({ filter: /^\.\.\// }, (args) => {
+      if (relative(join(root, "bench"), args.resolveDir).startsWith("..")) return undefined;
+      const source = resolve(args.resolveDir, args.path);
+      return { path: join(root, "dist", relative(root, source)), external: true };
+    });
+  },
+};
+for (const [name, fromDist] of [
+  ["list", true],
+  ["list-lean", false],
+] as const) {
   await build({
     entryPoints: [`bench/${name}.ts`],
     bundle: true,
@@ -49,6 +71,7 @@ for (const name of ["list", "list-lean"]) {
     format: "esm",
     outfile: join(out, `${name}.mjs`),
     logLevel: "warning",
+    plugins: fromDist ? [sdkFromDist] : [],
     banner: {
       js: "import { createRequire as __esxViCreateRequire } from 'node:module'; const require = __esxViCreateRequire(import.meta.url);",
     },

@@ -1,6 +1,6 @@
 /** The whole pipeline: schema/ → parse → IR → render → generated/ (or a check of it). */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import type { IrSchema } from "./ir.js";
 import { compileSchema, readSchemaDir } from "./load.js";
 import { renderSchema } from "./render.js";
@@ -41,7 +41,11 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   const files = await renderSchema(ir, opts.templatesDir, join(opts.root, "package.json"));
   const outDir = resolve(opts.outDir);
   const typeErrors = opts.typecheck ? typecheckGenerated(opts.root, outDir, files) : [];
-  const existing = existsSync(outDir) ? readdirSync(outDir).filter((f) => f.endsWith(".ts")) : [];
+  const existing = existsSync(outDir)
+    ? readdirSync(outDir, { recursive: true, encoding: "utf8" })
+        .filter((f) => f.endsWith(".ts"))
+        .map((f) => f.split(sep).join("/"))
+    : [];
   const stale = existing
     .filter((f) => !files.has(f))
     .map((f) => relative(opts.root, join(outDir, f)));
@@ -52,8 +56,10 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
       changed.push(relative(opts.root, path));
   }
   if (!opts.check && typeErrors.length === 0) {
-    mkdirSync(outDir, { recursive: true });
-    for (const [name, text] of files) writeFileSync(join(outDir, name), text);
+    for (const [name, text] of files) {
+      mkdirSync(dirname(join(outDir, name)), { recursive: true });
+      writeFileSync(join(outDir, name), text);
+    }
     for (const f of stale) rmSync(join(opts.root, f));
   }
   return { ir, files, changed, stale, typeErrors };

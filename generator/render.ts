@@ -19,6 +19,9 @@ export const OUTPUTS: Record<string, string> = {
   "index.ts": "index.ts.hbs",
 };
 
+/** Rendered once per codec module (view.codecModules), into its own file. */
+export const CODEC_MODULE_TEMPLATE = "codecs-module.ts.hbs";
+
 export async function renderSchema(
   ir: IrSchema,
   templatesDir: string,
@@ -26,19 +29,23 @@ export async function renderSchema(
 ): Promise<Map<string, string>> {
   const hb = Handlebars.create();
   for (const file of readdirSync(templatesDir)) {
-    if (file.endsWith(".hbs") && !Object.values(OUTPUTS).includes(file)) {
+    if (
+      file.endsWith(".hbs") &&
+      file !== CODEC_MODULE_TEMPLATE &&
+      !Object.values(OUTPUTS).includes(file)
+    ) {
       hb.registerPartial(file.slice(0, -4), readFileSync(join(templatesDir, file), "utf8"));
     }
   }
   const view = buildView(ir);
   const config = (await prettier.resolveConfig(prettierConfigFrom)) ?? {};
   const out = new Map<string, string>();
-  for (const [file, template] of Object.entries(OUTPUTS)) {
+  const emit = async (file: string, template: string, context: object) => {
     const render = hb.compile(readFileSync(join(templatesDir, template), "utf8"), {
       noEscape: true,
       strict: false,
     });
-    const code = render(view);
+    const code = render(context);
     try {
       out.set(file, await prettier.format(code, { ...config, parser: "typescript" }));
     } catch (e) {
@@ -47,6 +54,8 @@ export async function renderSchema(
         { cause: e },
       );
     }
-  }
+  };
+  for (const [file, template] of Object.entries(OUTPUTS)) await emit(file, template, view);
+  for (const module of view.codecModules) await emit(module.file, CODEC_MODULE_TEMPLATE, module);
   return out;
 }

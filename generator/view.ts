@@ -67,7 +67,25 @@ export interface ManagedObjectView {
   empty: boolean;
 }
 
+/** One module of codecs: generated/codecs/<file>. */
+export interface CodecModuleView {
+  /** Path under generated/, e.g. "codecs/data-01.ts". */
+  file: string;
+  /** How generated/codecs.ts imports it, e.g. "./codecs/data-01.js". */
+  importPath: string;
+  /** What it holds, for its header. */
+  summary: string;
+  enums: EnumView[];
+  dataObjects: DataObjectView[];
+  /** Runtime helpers and built-in codecs it uses. */
+  runtime: string[];
+  /** Names it uses from the other codec modules, by module ("./enums.js"). */
+  imports: { from: string; names: string[] }[];
+}
+
 export interface SchemaView {
+  /** The codecs, split in modules (each compiled on its own: one huge module costs memory). */
+  codecModules: CodecModuleView[];
   enums: EnumView[];
   dataObjects: DataObjectView[];
   managedObjects: ManagedObjectView[];
@@ -225,12 +243,14 @@ export function buildView(ir: IrSchema): SchemaView {
     [
       ...new Set(types.flatMap((t) => (t.kind === "enum" || t.kind === "data" ? [t.name] : []))),
     ].sort();
+  const enums = ir.enums.map((e) => ({
+    name: e.name,
+    values: e.values,
+    union: e.values.map((v) => JSON.stringify(v)).join(" | "),
+  }));
   return {
-    enums: ir.enums.map((e) => ({
-      name: e.name,
-      values: e.values,
-      union: e.values.map((v) => JSON.stringify(v)).join(" | "),
-    })),
+    codecModules: codecModules(ir, enums),
+    enums,
     dataObjects: ir.dataObjects.map(dataObjectView),
     managedObjects: ir.managedObjects.map(managedObjectView),
     methods: ir.methods.map((m) => methodView(m, ir)),
@@ -268,4 +288,64 @@ export function buildView(ir: IrSchema): SchemaView {
       ...ir.dataObjects.map((o) => `${o.name}Codec`),
     ],
   };
+}
+
+/** Data types per codec module. */
+export const DATA_TYPES_PER_MODULE = 100;
+
+function codecModules(ir: IrSchema, enums: EnumView[]): CodecModuleView[] {
+  const moduleOf = new Map<string, string>();
+  for (const e of ir.enums) moduleOf.set(e.name, "enums");
+  const chunks: IrDataObject[][] = [];
+  for (let i = 0; i < ir.dataObjects.length; i += DATA_TYPES_PER_MODULE)
+    chunks.push(ir.dataObjects.slice(i, i + DATA_TYPES_PER_MODULE));
+  const width = Math.max(2, String(chunks.length).length);
+  const names = chunks.map((_, i) => `data-${String(i + 1).padStart(width, "0")}`);
+  chunks.forEach((chunk, i) => chunk.forEach((o) => moduleOf.set(o.name, names[i]!)));
+  const modules: CodecModuleView[] = [
+    {
+      file: "codecs/enums.ts",
+      importPath: "./codecs/enums.js",
+      summary: `the ${enums.length} enumerations`,
+      enums,
+      dataObjects: [],
+      runtime: [],
+      imports: [],
+    },
+  ];
+  chunks.forEach((chunk, i) => {
+    const own = names[i]!;
+    const wanted = new Map<string, Set<string>>();
+    const want = (typeName: string, name: string) => {
+      const from = moduleOf.get(typeName);
+      if (from === undefined || from === own) return;
+      if (!wanted.has(from)) wanted.set(from, new Set());
+      wanted.get(from)!.add(name);
+    };
+    const types: IrType[] = [];
+    for (const o of chunk) {
+      if (o.base) {
+        want(o.base, `${o.base}Codec`);
+        want(o.base, `write${o.base}`);
+      }
+      for (const m of o.ownMembers) {
+        types.push(m.type);
+        if (m.type.kind === "enum" || m.type.kind === "data") want(m.type.name, codecRef(m.type));
+      }
+    }
+    modules.push({
+      file: `codecs/${own}.ts`,
+      importPath: `./codecs/${own}.js`,
+      summary: `data types ${chunk[0]!.name} to ${chunk[chunk.length - 1]!.name}`,
+      enums: [],
+      dataObjects: chunk.map(dataObjectView),
+      runtime: [
+        ...new Set(types.filter((t) => t.kind === "primitive" || t.kind === "moref").map(codecRef)),
+      ].sort(),
+      imports: [...wanted]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([from, set]) => ({ from: `./${from}.js`, names: [...set].sort() })),
+    });
+  });
+  return modules;
 }

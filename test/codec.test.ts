@@ -13,6 +13,13 @@ import {
   type ObjectContent,
   type PropertyFilterSpec,
 } from "../index.js";
+import {
+  DateTimeCodec,
+  LongCodec,
+  parseCommonDateTime,
+  parseDateTimeGeneral,
+} from "../runtime/codec/primitives.js";
+import { InvalidText } from "../runtime/codec/types.js";
 
 const VIM = 'xmlns="urn:vim25"';
 const XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"';
@@ -376,5 +383,35 @@ describe("faults", () => {
       $type: "NotAuthenticated",
       privilegeId: "System.View",
     });
+  });
+});
+
+describe("fast paths agree with the general parsers", () => {
+  it("dateTime: the common form read without a regular expression", () => {
+    const pad = (n: number, w = 2) => String(n).padStart(w, "0");
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const zones = ["", "Z", "+02:30", "-05:00", "+14:00"];
+    for (let i = 0; i < 2000; i++) {
+      const text =
+        `${pad(rnd(9999) + 1, 4)}-${pad(rnd(13))}-${pad(rnd(32))}T${pad(rnd(25))}:${pad(rnd(61))}:${pad(rnd(62))}` +
+        (rnd(2) ? `.${String(rnd(10 ** 9)).slice(0, rnd(9) + 1)}` : "") +
+        zones[rnd(zones.length)]!;
+      const general = parseDateTimeGeneral(text);
+      const fast = parseCommonDateTime(text);
+      if (fast !== undefined) expect(general).toEqual(fast);
+      const parsed = DateTimeCodec.parse(text);
+      expect(parsed instanceof Date ? parsed.getTime() : "invalid").toEqual(
+        general instanceof Date ? general.getTime() : "invalid",
+      );
+    }
+  });
+
+  it("long: short values without a regular expression, long ones exact", () => {
+    for (const text of ["0", "-0", "+42", "-123456789012345", "9223372036854775807", " 7 "]) {
+      expect(LongCodec.parse(text)).toBe(BigInt(text.trim()));
+    }
+    for (const bad of ["", "-", "1.5", "12a", "9223372036854775808"])
+      expect(LongCodec.parse(bad)).toBeInstanceOf(InvalidText);
   });
 });

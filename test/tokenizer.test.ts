@@ -117,6 +117,62 @@ describe("XmlTokenizer", () => {
     }
   });
 
+  it("takes the leaf fast path with the same results, whatever the chunking", () => {
+    // Leaves with references and CRs, and one attribute list repeated where its prefix is
+    // bound to the XSI namespace and where it is not (the cache must not carry that over).
+    const xsi = "http://www.w3.org/2001/XMLSchema-instance";
+    const xml =
+      `<r xmlns="urn:vim25" xmlns:p="${xsi}">` +
+      `<v p:type="xsd:string">a &amp; b\r\nc&#13;</v>` +
+      `<q xmlns:p="urn:other"><v p:type="xsd:string">x</v></q>` +
+      `<v p:type="xsd:string">long enough to be a slice &lt;ok&gt;</v>` +
+      `<m type="VirtualMachine">vm-1</m><e/><e></e>` +
+      `</r>`;
+    type Seen = [string, string, string, string | undefined, string | undefined];
+    const run = (chunks: Array<string | Uint8Array>, leaves: boolean): Seen[] => {
+      const out: Seen[] = [];
+      let open: Seen | undefined;
+      const handler: XmlHandler = {
+        openElement(ns, local, t) {
+          open = [ns, local, "", t.xsiType, t.typeAttribute];
+          out.push(open);
+        },
+        text(text) {
+          open![2] += text;
+        },
+        closeElement() {},
+      };
+      if (leaves)
+        handler.leafElement = (ns, local, text, t) => {
+          out.push([ns, local, text, t.xsiType, t.typeAttribute]);
+        };
+      const t = new XmlTokenizer(handler);
+      for (const c of chunks) t.write(c);
+      t.end();
+      return out;
+    };
+    const expected = run([xml], false);
+    expect(expected.filter((e) => e[1] === "v").map((e) => [e[2], e[3]])).toEqual([
+      ["a & b\nc\r", "xsd:string"],
+      ["x", undefined],
+      ["long enough to be a slice <ok>", "xsd:string"],
+    ]);
+    expect(expected.find((e) => e[1] === "m")).toEqual([
+      "urn:vim25",
+      "m",
+      "vm-1",
+      undefined,
+      "VirtualMachine",
+    ]);
+    const bytes = new TextEncoder().encode(xml);
+    for (const size of [1, 2, 3, 5, 8, 13, 40, bytes.length]) {
+      const chunks: Uint8Array[] = [];
+      for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
+      expect(run(chunks, true)).toEqual(expected);
+      expect(run(chunks, false)).toEqual(expected);
+    }
+  });
+
   it("refuses a DOCTYPE, so no entity can be declared or expanded", () => {
     const bomb =
       '<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><lolz>&lol2;</lolz>';
