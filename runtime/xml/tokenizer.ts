@@ -152,11 +152,12 @@ export class XmlTokenizer {
   qnameLocal = "";
 
   /** Attributes of the element being opened (valid during openElement only). */
-  private attrNames: string[] = [];
-  private attrValues: string[] = [];
-  private attrCount = 0;
-  private readonly scratchNames: string[] = [];
-  private readonly scratchValues: string[] = [];
+  private openAttributes: AttributeList | undefined;
+  /** Filled by `attributes` for describeAttributes. */
+  private readonly parsedNames: string[] = [];
+  private readonly parsedValues: string[] = [];
+  private parsedCount = 0;
+  private parsedSelfClosing = false;
   /** Parsed attribute lists by the length of their text; see startTag. */
   private readonly attributeCache = new Map<number, AttributeList>();
 
@@ -275,14 +276,16 @@ export class XmlTokenizer {
 
   /** The value of an attribute of the element being opened, by namespace and local name. */
   attribute(ns: string, local: string): string | undefined {
-    for (let i = 0; i < this.attrCount; i++) {
-      const name = this.attrNames[i]!;
+    const list = this.openAttributes;
+    if (list === undefined) return undefined;
+    for (let i = 0; i < list.names.length; i++) {
+      const name = list.names[i]!;
       const colon = name.indexOf(":");
       if (colon < 0) {
         // Unprefixed attributes have no namespace (not the default one).
-        if (ns === "" && name === local) return this.attrValues[i];
+        if (ns === "" && name === local) return list.values[i];
       } else if (name.slice(colon + 1) === local && name.slice(0, colon) !== "xmlns") {
-        if (this.lookupPrefix(name.slice(0, colon)) === ns) return this.attrValues[i];
+        if (this.lookupPrefix(name.slice(0, colon)) === ns) return list.values[i];
       }
     }
     return undefined;
@@ -408,7 +411,7 @@ export class XmlTokenizer {
   }
 
   private emitText(buf: string, start: number, end: number): void {
-    let text = buf.slice(start, end);
+    const text = buf.slice(start, end);
     if (this.openNames.length === 0) {
       for (let i = 0; i < text.length; i++) {
         if (!isSpace(text.charCodeAt(i)))
@@ -416,10 +419,7 @@ export class XmlTokenizer {
       }
       return;
     }
-    // Line ends are normalised in the raw text only: a CR written as &#13; must survive.
-    if (text.indexOf("\r") >= 0) text = text.replace(/\r\n?/g, "\n");
-    if (text.indexOf("&") >= 0) text = this.decodeEntities(text, start);
-    this.handler.text(text);
+    this.handler.text(this.normalizeText(text, start));
   }
 
   private decodeEntities(text: string, offset: number): string {
@@ -537,7 +537,7 @@ export class XmlTokenizer {
     const nameEnd = i;
     if (nameEnd === pos + 1) throw this.error("missing element name after '<'", pos);
     const name = buf.slice(pos + 1, nameEnd);
-    this.attrCount = 0;
+    this.openAttributes = undefined;
     this.xsiType = undefined;
     this.typeAttribute = undefined;
     let selfClosing = false;
@@ -556,18 +556,14 @@ export class XmlTokenizer {
         const start = i;
         i = this.attributes(buf, i);
         if (i < 0) return -1;
-        const selfClosing = i > 0x3fffffff;
-        if (selfClosing) i -= 0x40000000;
-        list = this.describeAttributes(selfClosing, pos);
+        list = this.describeAttributes(pos);
         if (i === gt + 1 && gt - start <= MAX_CACHED_ATTRIBUTES) {
           list.text = ownString(buf.slice(start, gt));
           this.attributeCache.set(gt - start, list);
         }
       }
       attributes = list;
-      this.attrNames = list.names;
-      this.attrValues = list.values;
-      this.attrCount = list.names.length;
+      this.openAttributes = list;
       selfClosing = list.selfClosing;
     }
 
@@ -635,13 +631,13 @@ export class XmlTokenizer {
 
   /**
    * Attributes from `i` (just after the element name) to the end of the start tag, into
-   * attrNames/attrValues. Returns the position after the tag (plus 2^30 when the tag
-   * closes itself), or -1 when the tag is not complete in the buffer yet.
+   * the parsed* fields. Returns the position after the tag, or -1 when the tag is not
+   * complete in the buffer yet.
    */
   private attributes(buf: string, i: number): number {
     const len = buf.length;
-    this.attrNames = this.scratchNames;
-    this.attrValues = this.scratchValues;
+    this.parsedCount = 0;
+    this.parsedSelfClosing = false;
     for (;;) {
       while (i < len && isSpace(buf.charCodeAt(i))) i++;
       if (i >= len) return -1;
@@ -650,7 +646,8 @@ export class XmlTokenizer {
       if (c === Ch.Slash) {
         if (i + 1 >= len) return -1;
         if (buf.charCodeAt(i + 1) !== Ch.Gt) throw this.error("expected '>' after '/'", i);
-        return i + 2 + 0x40000000;
+        this.parsedSelfClosing = true;
+        return i + 2;
       }
       const nameStart = i;
       while (i < len) {
@@ -690,13 +687,13 @@ export class XmlTokenizer {
         if (/[\t\n\r]/.test(value)) value = value.replace(/\r\n|[\t\n\r]/g, " ");
         if (value.indexOf("&") >= 0) value = this.decodeEntities(value, i + 1);
       }
-      for (let k = 0; k < this.attrCount; k++) {
-        if (this.attrNames[k] === attrName)
+      for (let k = 0; k < this.parsedCount; k++) {
+        if (this.parsedNames[k] === attrName)
           throw this.error(`duplicate attribute '${attrName}'`, nameStart);
       }
-      this.attrNames[this.attrCount] = attrName;
-      this.attrValues[this.attrCount] = value;
-      this.attrCount++;
+      this.parsedNames[this.parsedCount] = attrName;
+      this.parsedValues[this.parsedCount] = value;
+      this.parsedCount++;
       i = close + 1;
       const after = buf.charCodeAt(i);
       if (i < len && !isSpace(after) && after !== Ch.Gt && after !== Ch.Slash) {
@@ -716,14 +713,14 @@ export class XmlTokenizer {
     }
   }
 
-  /** The attributes just parsed (attrNames/attrValues) as an AttributeList. */
-  private describeAttributes(selfClosing: boolean, pos: number): AttributeList {
+  /** The attributes just parsed (the parsed* fields) as an AttributeList. */
+  private describeAttributes(pos: number): AttributeList {
     const list: AttributeList = {
       text: "",
       // Own copies: these outlive the chunk (in the cache, and as `type` values).
-      names: this.attrNames.slice(0, this.attrCount).map(ownString),
-      values: this.attrValues.slice(0, this.attrCount).map(ownString),
-      selfClosing,
+      names: this.parsedNames.slice(0, this.parsedCount).map(ownString),
+      values: this.parsedValues.slice(0, this.parsedCount).map(ownString),
+      selfClosing: this.parsedSelfClosing,
       defaultNs: undefined,
       prefixes: [],
       uris: [],
@@ -731,9 +728,9 @@ export class XmlTokenizer {
       typePrefixes: [],
       typeValues: [],
     };
-    for (let k = 0; k < this.attrCount; k++) {
-      const a = this.attrNames[k]!;
-      const value = this.attrValues[k]!;
+    for (let k = 0; k < list.names.length; k++) {
+      const a = list.names[k]!;
+      const value = list.values[k]!;
       const n = a.length;
       if (a === "xmlns") list.defaultNs = value;
       else if (a.startsWith("xmlns:")) {
