@@ -91,7 +91,7 @@ export interface SchemaView {
   managedObjects: ManagedObjectView[];
   methods: MethodView[];
   /** Runtime codecs each generated module refers to, for its imports. */
-  runtimeCodecs: { codecs: string[]; methods: string[]; managed: string[] };
+  runtimeCodecs: { methods: string[]; managed: string[] };
   /** Some method binds _this to a ServiceContent member. */
   hasBoundThis: boolean;
   /** Modules that mention AnyValue in a type. */
@@ -230,14 +230,17 @@ function managedObjectView(o: IrManagedObject): ManagedObjectView {
   };
 }
 
+/** The built-in codecs (primitives, MorefCodec) that code over `types` refers to. */
+function runtimeCodecs(types: IrType[]): string[] {
+  return [
+    ...new Set(types.filter((t) => t.kind === "primitive" || t.kind === "moref").map(codecRef)),
+  ].sort();
+}
+
 const isAny = (t: IrType) => t.kind === "primitive" && t.name === "AnyType";
 
 export function buildView(ir: IrSchema): SchemaView {
   managedSubtypes = new Map(ir.managedObjects.map((o) => [o.name, o.subtypes]));
-  const runtime = (types: IrType[]) =>
-    [
-      ...new Set(types.filter((t) => t.kind === "primitive" || t.kind === "moref").map(codecRef)),
-    ].sort();
   const methodNames = new Set(ir.methods.map((m) => m.name));
   const named = (types: IrType[]) =>
     [
@@ -255,15 +258,14 @@ export function buildView(ir: IrSchema): SchemaView {
     managedObjects: ir.managedObjects.map(managedObjectView),
     methods: ir.methods.map((m) => methodView(m, ir)),
     runtimeCodecs: {
-      codecs: runtime(ir.dataObjects.flatMap((o) => o.ownMembers.map((m) => m.type))),
-      methods: runtime([
+      methods: runtimeCodecs([
         ...ir.methods.flatMap((m) => [
           ...m.params.map((p) => p.type),
           ...(m.returns ? [m.returns.type] : []),
         ]),
         ...(ir.methods.some((m) => m.self) ? [{ kind: "moref" } as const] : []),
       ]),
-      managed: runtime(ir.managedObjects.flatMap((o) => o.ownProperties.map((m) => m.type))),
+      managed: runtimeCodecs(ir.managedObjects.flatMap((o) => o.ownProperties.map((m) => m.type))),
     },
     hasBoundThis: ir.methods.some((m) => m.self?.bind),
     anyValueIn: {
@@ -339,9 +341,7 @@ function codecModules(ir: IrSchema, enums: EnumView[]): CodecModuleView[] {
       summary: `data types ${chunk[0]!.name} to ${chunk[chunk.length - 1]!.name}`,
       enums: [],
       dataObjects: chunk.map(dataObjectView),
-      runtime: [
-        ...new Set(types.filter((t) => t.kind === "primitive" || t.kind === "moref").map(codecRef)),
-      ].sort(),
+      runtime: runtimeCodecs(types),
       imports: [...wanted]
         .sort(([a], [b]) => (a < b ? -1 : 1))
         .map(([from, set]) => ({ from: `./${from}.js`, names: [...set].sort() })),
