@@ -386,6 +386,38 @@ describe("faults", () => {
   });
 });
 
+describe("shared strings", () => {
+  it("decode repeated and distinct strings and enum values exactly, past the sharing limit", () => {
+    // More distinct names than one response shares (8,192), with repeated property names,
+    // guest ids and enum values, one value a newer server might send.
+    const count = 9000;
+    const objects: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const state = i % 3 === 0 ? "poweredOn" : i % 3 === 1 ? "poweredOff" : "hibernated";
+      objects.push(
+        `<objects><obj type="VirtualMachine">vm-${i}</obj>` +
+          `<propSet><name>name</name><val xsi:type="xsd:string">VM number ${i}</val></propSet>` +
+          `<propSet><name>runtime.powerState</name><val xsi:type="VirtualMachinePowerState">${state}</val></propSet>` +
+          `<propSet><name>config.guestId</name><val xsi:type="xsd:string">otherGuest${i % 5}</val></propSet>` +
+          `<propSet><name>runtime.host</name><val xsi:type="ManagedObjectReference" type="HostSystem">host-${i % 4}</val></propSet>` +
+          `</objects>`,
+      );
+    }
+    const xml = `<returnval ${VIM} ${XSI} ${XSD}>${objects.join("")}</returnval>`;
+    const result = deserialize<{ objects: ObjectContent[] }>("RetrieveResult", xml);
+    expect(result.objects).toHaveLength(count);
+    result.objects.forEach((oc, i) => {
+      const props = Object.fromEntries(oc.propSet!.map((p) => [p.name, p.val]));
+      expect(props).toEqual({
+        name: `VM number ${i}`,
+        "runtime.powerState": ["poweredOn", "poweredOff", "hibernated"][i % 3],
+        "config.guestId": `otherGuest${i % 5}`,
+        "runtime.host": { type: "HostSystem", value: `host-${i % 4}` },
+      });
+    });
+  });
+});
+
 describe("fast paths agree with the general parsers", () => {
   it("dateTime: the common form read without a regular expression", () => {
     const pad = (n: number, w = 2) => String(n).padStart(w, "0");
@@ -408,7 +440,18 @@ describe("fast paths agree with the general parsers", () => {
   });
 
   it("long: short values without a regular expression, long ones exact", () => {
-    for (const text of ["0", "-0", "+42", "-123456789012345", "9223372036854775807", " 7 "]) {
+    const texts = [
+      "0",
+      "-0",
+      "+42",
+      "1023",
+      "1024",
+      "-1",
+      "-123456789012345",
+      "9223372036854775807",
+      " 7 ",
+    ];
+    for (const text of [...texts, ...texts]) {
       expect(LongCodec.parse(text)).toBe(BigInt(text.trim()));
     }
     for (const bad of ["", "-", "1.5", "12a", "9223372036854775808"])

@@ -127,6 +127,8 @@ describe("XmlTokenizer", () => {
       `<q xmlns:p="urn:other"><v p:type="xsd:string">x</v></q>` +
       `<v p:type="xsd:string">long enough to be a slice &lt;ok&gt;</v>` +
       `<m type="VirtualMachine">vm-1</m><e/><e></e>` +
+      // Long texts without references: copied out of ASCII bytes, or out of decoded text.
+      `<s>DC0_C0_RP0_VM0/DC0_C0_RP0_VM0.vmx</s><s>naïve café, Grüße — long enough</s>` +
       `</r>`;
     type Seen = [string, string, string, string | undefined, string | undefined];
     const run = (chunks: Array<string | Uint8Array>, leaves: boolean): Seen[] => {
@@ -156,6 +158,10 @@ describe("XmlTokenizer", () => {
       ["a & b\nc\r", "xsd:string"],
       ["x", undefined],
       ["long enough to be a slice <ok>", "xsd:string"],
+    ]);
+    expect(expected.filter((e) => e[1] === "s").map((e) => e[2])).toEqual([
+      "DC0_C0_RP0_VM0/DC0_C0_RP0_VM0.vmx",
+      "naïve café, Grüße — long enough",
     ]);
     expect(expected.find((e) => e[1] === "m")).toEqual([
       "urn:vim25",

@@ -16,6 +16,7 @@ import { ownString } from "../xml/own-string.js";
 import { primitivesByXsdType } from "./primitives.js";
 import {
   type Codec,
+  type EnumCodec,
   type FieldSpec,
   InvalidText,
   type ObjectCodec,
@@ -99,6 +100,28 @@ class Frame {
 
 const NO_FIELDS: readonly FieldSpec[] = [];
 
+/** Strings up to this length are shared within one response (see SharedStrings). */
+const SHARED_MAX_LENGTH = 32;
+/** At most this many distinct strings are remembered per response. */
+const SHARED_MAX_COUNT = 8192;
+
+/**
+ * Equal short strings of one response decoded to one string. Property names, enum-like
+ * values (guest ids, states), host and datastore names repeat in every object of a
+ * listing; one copy each keeps the result smaller and leaves less for the GC to copy.
+ */
+class SharedStrings {
+  private readonly seen = new Map<string, string>();
+
+  share(text: string): string {
+    if (text.length > SHARED_MAX_LENGTH) return text;
+    const known = this.seen.get(text);
+    if (known !== undefined) return known;
+    if (this.seen.size < SHARED_MAX_COUNT) this.seen.set(text, text);
+    return text;
+  }
+}
+
 const NONE: readonly string[] = [];
 
 /** A DynamicProperty or PropertyChange inside an ObjectContent or ObjectUpdate? */
@@ -121,6 +144,7 @@ export class StreamDecoder implements XmlHandler {
   private pendingHandled = false;
   /** Set by memberCodec. */
   private memberIsList = false;
+  private readonly strings = new SharedStrings();
 
   constructor(
     private readonly options: DecodeOptions,
@@ -396,16 +420,24 @@ export class StreamDecoder implements XmlHandler {
     }
   }
 
+  /** A leaf's value; `text` is a string of its own here (see XmlHandler.leafElement). */
   private leafValue(codec: Codec, text: string, local: string): unknown {
     if (codec.kind === "primitive") {
+      if (codec.xsdType === "string") return this.strings.share(text);
       const parsed = codec.parse(text);
       if (parsed instanceof InvalidText) this.fail(parsed.reason, local);
       return parsed;
     }
-    if (codec.kind === "enum") return ownString(text.trim());
+    if (codec.kind === "enum") return this.enumValue(codec, text);
     const type = this.tokenizer.typeAttribute;
     if (type === undefined) this.fail("a ManagedObjectReference needs a 'type' attribute", local);
-    return { type, value: ownString(text.trim()) };
+    return { type, value: this.strings.share(text.trim()) };
+  }
+
+  /** A value this schema does not list (a newer server) is kept as it came. */
+  private enumValue(codec: EnumCodec, text: string): string {
+    const value = text.trim();
+    return codec.listed(value) ?? this.strings.share(value);
   }
 
   // ---- frames ---------------------------------------------------------------------
@@ -567,16 +599,18 @@ export class StreamDecoder implements XmlHandler {
         const codec = frame.codec!;
         let value: unknown;
         if (codec.kind === "primitive") {
-          const parsed = codec.parse(frame.text);
-          if (parsed instanceof InvalidText) this.fail(parsed.reason);
-          value = parsed;
+          if (codec.xsdType === "string") value = this.strings.share(ownString(frame.text));
+          else {
+            const parsed = codec.parse(frame.text);
+            if (parsed instanceof InvalidText) this.fail(parsed.reason);
+            value = parsed;
+          }
         } else if (codec.kind === "enum") {
-          // A value this schema does not list (a newer server) is kept as it came.
-          value = ownString(frame.text.trim());
+          value = this.enumValue(codec, ownString(frame.text));
         } else {
           if (frame.wireType === undefined)
             this.fail("a ManagedObjectReference needs a 'type' attribute");
-          value = { type: frame.wireType, value: ownString(frame.text.trim()) };
+          value = { type: frame.wireType, value: this.strings.share(ownString(frame.text.trim())) };
           return value;
         }
         return frame.wrap === Wrap.Typed ? { $type: frame.wireType!, value } : value;

@@ -20,7 +20,18 @@ export function defineEnum<const T extends string>(
   typeName: string,
   values: readonly T[],
 ): EnumCodec<T> {
-  return { kind: "enum", typeName, values, valueSet: new Set(values) };
+  const valueSet = new Set(values);
+  let byText: Map<string, T> | undefined; // made on first decode: most enums never are
+  return {
+    kind: "enum",
+    typeName,
+    values,
+    valueSet,
+    listed(text: string): T | undefined {
+      byText ??= new Map(values.map((v) => [v, v]));
+      return byText.get(text);
+    },
+  };
 }
 
 export function field(name: string, codec: Codec, occurrence: Occurrence): FieldSpec {

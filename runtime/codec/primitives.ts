@@ -116,6 +116,13 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const LONG_TEXT = /^[+-]?[0-9]{1,19}$/;
 
+/** Longs below this are one shared bigint each (sizes and counters are often 0 or small). */
+const SMALL_LONGS = 1024;
+const smallLongs: bigint[] = [];
+function smallLong(n: number): bigint {
+  return (smallLongs[n] ??= BigInt(n));
+}
+
 /** An optionally signed run of 1 to 15 digits as a number, or undefined. */
 function smallInteger(t: string): number | undefined {
   let i = 0;
@@ -139,7 +146,8 @@ export const LongCodec = primitive<bigint>(
     const t = trim(raw);
     // Up to 15 digits fit a double exactly: read them without a regular expression.
     const small = t.length <= 15 ? smallInteger(t) : undefined;
-    if (small !== undefined) return BigInt(small);
+    if (small !== undefined)
+      return small >= 0 && small < SMALL_LONGS ? smallLong(small) : BigInt(small);
     if (!LONG_TEXT.test(t)) return new InvalidText(`'${raw}' is not a long`);
     const n = BigInt(t);
     if (n < INT64_MIN || n > INT64_MAX) return new InvalidText(`${t} is out of range for long`);

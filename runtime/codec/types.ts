@@ -70,6 +70,8 @@ export interface EnumCodec<T extends string = string> {
   readonly typeName: string;
   readonly values: readonly T[];
   readonly valueSet: ReadonlySet<string>;
+  /** The listed value equal to `text` (one shared string per value), or undefined. */
+  listed(text: string): T | undefined;
 }
 
 export interface ReferenceCodec {

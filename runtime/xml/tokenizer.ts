@@ -22,7 +22,8 @@ export interface XmlHandler {
   /**
    * Optional fast path for a whole leaf element, `<local …>text</local>` with nothing
    * inside but text, seen at once (attributes are readable through the tokenizer).
-   * Equivalent to openElement + text + closeElement.
+   * Equivalent to openElement + text + closeElement, except that `text` here is always a
+   * string of its own (never a view into the input), so it can be kept as it is.
    */
   leafElement?(ns: string, local: string, text: string, tokenizer: XmlTokenizer): void;
 }
@@ -123,6 +124,11 @@ export class XmlTokenizer {
   /** Bytes received and not consumed yet (an incomplete tag or UTF-8 sequence), in pending[0, pendingLength). */
   private pending = new Uint8Array(0);
   private pendingLength = 0;
+  /**
+   * The bytes `buf` was decoded from, when they are all ASCII (one byte per character):
+   * text is then copied straight out of them, see ownedText.
+   */
+  private asciiBytes: Buffer | undefined;
   /** See nextSpecial: positions in `buf` of the next '&' and CR (-1: not searched yet). */
   private ampAt = -1;
   private crAt = -1;
@@ -187,7 +193,10 @@ export class XmlTokenizer {
       source = this.pending.subarray(0, this.pendingLength + chunk.length);
     }
     const end = completeUtf8Length(source);
-    this.append(this.decode(end === source.length ? source : source.subarray(0, end), false));
+    const text = this.decode(end === source.length ? source : source.subarray(0, end), false);
+    this.append(text);
+    if (this.buf === text && text.length === end)
+      this.asciiBytes = Buffer.from(source.buffer, source.byteOffset, end);
     this.run(false);
     this.keepRest(source, end);
   }
@@ -240,6 +249,7 @@ export class XmlTokenizer {
    * bytes of `source` from `end` on (an incomplete UTF-8 sequence) when the input was bytes.
    */
   private keepRest(source: Uint8Array | undefined, end: number): void {
+    this.asciiBytes = undefined;
     if (this.buf.length - this.pos > MAX_PENDING) throw this.error("token too large");
     this.compact();
     const rest = this.buf;
@@ -605,9 +615,10 @@ export class XmlTokenizer {
         // `</` right after text ends this element in well-formed XML; the name check guards
         // the rest (indexOf finds a match in place natively, a mismatch is an error anyway).
         if (buf.indexOf(name, lt + 2) === lt + 2) {
-          let text = lt === i ? "" : buf.slice(i, lt);
-          if (this.nextSpecial(i, Ch.Amp) < lt || this.nextSpecial(i, Ch.Cr) < lt)
-            text = this.normalizeText(text, i);
+          const text =
+            this.nextSpecial(i, Ch.Amp) < lt || this.nextSpecial(i, Ch.Cr) < lt
+              ? ownString(this.normalizeText(buf.slice(i, lt), i))
+              : this.ownedText(buf, i, lt);
           this.handler.leafElement(ns, local, text, this);
           this.popElement();
           return after + 1;
@@ -620,6 +631,19 @@ export class XmlTokenizer {
       this.popElement();
     }
     return i;
+  }
+
+  /**
+   * buf[start, end) as a string of its own. A slice of 13 characters or more is a view
+   * that keeps the whole decoded chunk alive; from ASCII bytes a copy costs one native
+   * call, otherwise ownString copies it.
+   */
+  private ownedText(buf: string, start: number, end: number): string {
+    if (end - start < 13) return buf.slice(start, end);
+    const bytes = this.asciiBytes;
+    return bytes !== undefined
+      ? bytes.toString("latin1", start, end)
+      : ownString(buf.slice(start, end));
   }
 
   /** Line ends normalised in the raw text only (a CR written as &#13; must survive), then references. */
