@@ -16,6 +16,7 @@ import {
 } from "../runtime/codec/generated-support.js";
 import * as C from "./codecs.js";
 import { vimPropertyTypes } from "./managed.js";
+import type { DataObjectTypes } from "./types.js";
 
 // Typed one by one: inferring one union of every codec's type is too much for tsc.
 const all: Codec[] = [];
@@ -2694,7 +2695,16 @@ export function deserialize<T = unknown>(typeName: string, xml: string | Uint8Ar
   }) as T;
 }
 
-/** Is `value` of data object type `typeName` or one of its subtypes? Decided by `$type`. */
+/**
+ * Is `value` of data object type `typeName` or one of its subtypes? Decided by `$type`
+ * (libvirt's DynamicCast); narrows `value` to that type. With the codec at hand,
+ * `isInstanceOf(value, XCodec)` does the same without the registry.
+ */
+export function isType<K extends keyof DataObjectTypes>(
+  typeName: K,
+  value: unknown,
+): value is DataObjectTypes[K];
+export function isType(typeName: string, value: unknown): boolean;
 export function isType(typeName: string, value: unknown): boolean {
   const codec = typeInfo(typeName);
   if (codec.kind !== "object")

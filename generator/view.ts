@@ -326,10 +326,7 @@ function codecModules(ir: IrSchema, enums: EnumView[]): CodecModuleView[] {
     };
     const types: IrType[] = [];
     for (const o of chunk) {
-      if (o.base) {
-        want(o.base, `${o.base}Codec`);
-        want(o.base, `write${o.base}`);
-      }
+      if (o.base) want(o.base, `${o.base}Codec`);
       for (const m of o.ownMembers) {
         types.push(m.type);
         if (m.type.kind === "enum" || m.type.kind === "data") want(m.type.name, codecRef(m.type));

@@ -3,11 +3,9 @@ import {
   DecodeError,
   EncodeError,
   deserialize,
-  isFileInfo,
-  isSelectionSpec,
-  isTraversalSpec,
+  FileInfoCodec,
+  isInstanceOf,
   isType,
-  isVmDiskFileInfo,
   serialize,
   type HostDatastoreBrowserSearchResults,
   type ObjectContent,
@@ -51,16 +49,32 @@ describe("polymorphic dispatch on xsi:type", () => {
       "FileInfo",
     ]);
     const disk = r.file![0]!;
-    expect(isVmDiskFileInfo(disk)).toBe(true);
-    if (isVmDiskFileInfo(disk)) {
+    expect(isType("VmDiskFileInfo", disk)).toBe(true);
+    if (isType("VmDiskFileInfo", disk)) {
+      // Narrowed: members of the subtype are typed.
       expect(disk.capacityKb).toBe(8388608n);
       expect(disk.controllerType).toBe("VirtualLsiLogicController");
     }
-    expect(r.file!.every(isFileInfo)).toBe(true);
+    expect(r.file!.every((f) => isInstanceOf(f, FileInfoCodec))).toBe(true);
     // The guard honours subtypes (DynamicCast): a TemplateConfigFileInfo is a VmConfigFileInfo.
     expect(isType("VmConfigFileInfo", r.file![3])).toBe(true);
     expect(isType("VmConfigFileInfo", r.file![1])).toBe(false);
     expect(isType("VmDiskFileInfo", r.file![5])).toBe(false);
+  });
+
+  it("writes a type's members in wire order, its base type's first", () => {
+    // TraversalSpec extends SelectionSpec (name); its own members follow in schema order.
+    const xml = serialize("TraversalSpec", {
+      selectSet: [{ name: "x" }],
+      skip: false,
+      path: "childEntity",
+      type: "Folder",
+      name: "n",
+    });
+    expect(xml.slice(xml.indexOf(">") + 1)).toBe(
+      "<name>n</name><type>Folder</type><path>childEntity</path><skip>false</skip>" +
+        '<selectSet xsi:type="SelectionSpec"><name>x</name></selectSet></TraversalSpec>',
+    );
   });
 
   it("writes and reads TraversalSpec inside SelectionSpec lists", () => {
@@ -98,10 +112,10 @@ describe("polymorphic dispatch on xsi:type", () => {
     );
     const back = deserialize<PropertyFilterSpec>("PropertyFilterSpec", xml);
     const outer = back.objectSet[0]!.selectSet![0]!;
-    expect(isTraversalSpec(outer)).toBe(true);
-    if (isTraversalSpec(outer)) {
+    expect(isType("TraversalSpec", outer)).toBe(true);
+    if (isType("TraversalSpec", outer)) {
       expect(outer.selectSet!.map((s) => s.$type)).toEqual(["SelectionSpec", "TraversalSpec"]);
-      expect(isSelectionSpec(outer.selectSet![1])).toBe(true);
+      expect(isType("SelectionSpec", outer.selectSet![1])).toBe(true);
     }
   });
 });
@@ -337,7 +351,7 @@ describe("decode errors and forward compatibility", () => {
       fileSize: "5",
       extra: { a: ["1", "2"] },
     });
-    expect(isFileInfo(file)).toBe(false);
+    expect(isType("FileInfo", file)).toBe(false);
     const again = serialize("HostDatastoreBrowserSearchResults", r);
     expect(again).toContain(
       '<file xsi:type="NvdimmFileInfo"><path>x.nvdimm</path><fileSize>5</fileSize><extra><a>1</a><a>2</a></extra></file>',

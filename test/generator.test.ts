@@ -34,15 +34,19 @@ describe("generator on a small schema", async () => {
     expect(again).toEqual(files);
   });
 
-  it("writes serializers that list members in wire order, base first", () => {
+  it("writes codecs that list members in wire order, base type named, whole order documented", () => {
     expect(files.get("codecs/data-01.ts")).toContain(
       [
-        "export function writeBox(w: XmlWriter, v: T.Box): void {",
-        "  writeShape(w, v);",
-        '  writeField(w, "sides", IntCodec, v.sides, "rl");',
-        '  writeField(w, "state", PowerStateCodec, v.state, "o");',
-        '  writeField(w, "inner", ShapeCodec, v.inner, "ol");',
-        "}",
+        "/** Box on the wire: dynamicType, name, tag, sides, state, inner. */",
+        "export const BoxCodec: ObjectCodec<T.Box> = /* @__PURE__ */ defineObject<T.Box>({",
+        '  typeName: "Box",',
+        "  base: () => ShapeCodec,",
+        "  fields: () => [",
+        '    field("sides", IntCodec, "rl"),',
+        '    field("state", PowerStateCodec, "o"),',
+        '    field("inner", ShapeCodec, "ol"),',
+        "  ],",
+        "});",
       ].join("\n"),
     );
   });

@@ -25,8 +25,7 @@ import {
   destroyVm,
   download,
   findSnapshot,
-  isFolderFileInfo,
-  isVmDiskFileInfo,
+  isType,
   makeDirectory,
   reconfigure,
   registerVm,
@@ -425,8 +424,10 @@ describe.skipIf(SKIP_VCSIM)("vcsim (vCenter model)", () => {
         matchPattern: ["*"],
       } as never);
       const files = results.flatMap((r) => r.file ?? []);
-      expect(files.filter(isFolderFileInfo).map((f) => f.path)).toContain("files");
-      expect(files.filter(isVmDiskFileInfo).map((f) => f.path)).toContain("disk1.vmdk");
+      const folders = files.filter((f) => isType("FolderFileInfo", f));
+      const disks = files.filter((f) => isType("VmDiskFileInfo", f));
+      expect(folders.map((f) => f.path)).toContain("files");
+      expect(disks.map((f) => f.path)).toContain("disk1.vmdk");
       const recursive = await browseDatastore(conn, "[LocalDS_0] esx-vi", undefined, {
         recursive: true,
       });

@@ -2,7 +2,6 @@
  * Constructors the generated code calls. Object codecs resolve their members lazily,
  * on first use: schemas are full of cycles (a snapshot tree holding snapshot trees).
  */
-import type { XmlWriter } from "../xml/writer.js";
 import type {
   AnyCodec,
   Codec,
@@ -40,11 +39,12 @@ export function field(name: string, codec: Codec, occurrence: Occurrence): Field
     codec,
     list: occurrence === "rl" || occurrence === "ol",
     required: occurrence === "r" || occurrence === "rl",
+    occurrence,
     index: -1,
   };
 }
 
-export interface ObjectDefinition<T> {
+export interface ObjectDefinition {
   typeName: string;
   base?: () => ObjectCodec;
   isFault?: boolean;
@@ -52,14 +52,12 @@ export interface ObjectDefinition<T> {
   fields: () => FieldSpec[];
   /** Names of all transitive subtypes. */
   subtypes?: readonly string[];
-  writeMembers: (w: XmlWriter, value: T) => void;
 }
 
 class LazyObjectCodec<T> implements ObjectCodec<T> {
   readonly kind = "object" as const;
   readonly typeName: string;
   readonly isFault: boolean;
-  readonly writeMembers: (w: XmlWriter, value: T) => void;
   private resolved?: {
     base: ObjectCodec | undefined;
     fields: FieldSpec[];
@@ -69,10 +67,9 @@ class LazyObjectCodec<T> implements ObjectCodec<T> {
   private subtypeSet?: Set<string>;
   private maker?: () => { $type: string };
 
-  constructor(private readonly def: ObjectDefinition<T>) {
+  constructor(private readonly def: ObjectDefinition) {
     this.typeName = def.typeName;
     this.isFault = def.isFault ?? false;
-    this.writeMembers = def.writeMembers;
   }
 
   private resolve() {
@@ -128,12 +125,12 @@ function newValueMaker(typeName: string): () => { $type: string } {
   return () => new Ctor();
 }
 
-export function defineObject<T>(def: ObjectDefinition<T>): ObjectCodec<T> {
-  return new LazyObjectCodec(def);
+export function defineObject<T>(def: ObjectDefinition): ObjectCodec<T> {
+  return new LazyObjectCodec<T>(def);
 }
 
-/** libvirt's DynamicCast: is `value` of type `codec` or one of its subtypes? */
-export function isInstanceOf(value: unknown, codec: ObjectCodec): boolean {
+/** libvirt's DynamicCast: is `value` of type `codec` or one of its subtypes (by `$type`)? */
+export function isInstanceOf<T>(value: unknown, codec: ObjectCodec<T>): value is T {
   if (typeof value !== "object" || value === null) return false;
   const t = (value as { $type?: unknown }).$type;
   return typeof t === "string" && (t === codec.typeName || codec.subtypes.has(t));

@@ -1,6 +1,6 @@
 /**
- * Values → XML. The generated `write<Type>` functions list a type's members in wire
- * order and call `writeField` for each; this file knows how each kind of codec looks
+ * Values → XML. A data object is written by walking its codec's members in wire order
+ * (inherited first), `writeField` for each; this file knows how each kind of codec looks
  * on the wire.
  */
 import type { XmlWriter } from "../xml/writer.js";
@@ -170,9 +170,22 @@ function writeObject(
   const obj = actual as ObjectCodec;
   const polymorphic = inAnySlot || declared.subtypes.size > 0 || obj !== declared;
   w.open(name, polymorphic ? obj.typeName : undefined);
-  obj.writeMembers(w, value);
+  writeMembers(w, obj, value as Record<string, unknown>);
   writeExtra(w, obj, value as Record<string, unknown>);
   w.close(name);
+}
+
+/** The members of a data object (not its element), in wire order. */
+export function writeMembers(
+  w: XmlWriter,
+  codec: ObjectCodec,
+  value: Record<string, unknown>,
+): void {
+  const fields = codec.fields;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
+    writeField(w, f.name, f.codec, value[f.name], f.occurrence);
+  }
 }
 
 /**

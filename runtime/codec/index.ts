@@ -11,7 +11,7 @@ export {
   isInstanceOf,
   registryOf,
 } from "./define.js";
-export { writeField, writeValue, writeAny } from "./encode.js";
+export { writeField, writeMembers, writeValue, writeAny } from "./encode.js";
 export {
   StreamDecoder,
   type ContainerHandler,

@@ -3,8 +3,6 @@
  * Generated codecs reference each other directly (not by name through a global table),
  * so a bundler keeps only the codecs a program can reach.
  */
-import type { XmlWriter } from "../xml/writer.js";
-
 export type Occurrence = "r" | "rl" | "o" | "ol";
 
 /** A reference to a server-side managed object. `T` names its managed type. */
@@ -89,6 +87,8 @@ export interface FieldSpec {
   readonly codec: Codec;
   readonly list: boolean;
   readonly required: boolean;
+  /** The DSL's occurrence: r, rl, o or ol (list and required together). */
+  readonly occurrence: Occurrence;
   /**
    * Position in the wire order of the type declaring it (the same in every subtype, as
    * inherited members come first); -1 until that type's codec is first used.
@@ -96,6 +96,12 @@ export interface FieldSpec {
   index: number;
 }
 
+/**
+ * A data object type as a table: its members in wire order, which the runtime's writer
+ * (encode.ts) and reader (decode.ts) walk. `T` is the TypeScript type of its values.
+ */
+// T is type-level only: it lets isInstanceOf narrow to the codec's type.
+// eslint-disable-next-line @typescript-eslint/no-unused-vars
 export interface ObjectCodec<T = any> {
   readonly kind: "object";
   readonly typeName: string;
@@ -113,8 +119,6 @@ export interface ObjectCodec<T = any> {
    * so a program bundles only the codecs of the types it declares it uses.
    */
   readonly subtypes: ReadonlySet<string>;
-  /** Writes the members (not the element itself) in wire order. */
-  readonly writeMembers: (w: XmlWriter, value: T) => void;
   /** A new plain object `{ $type: typeName }` for the decoder to fill. */
   readonly newValue: () => { $type: string };
 }
