@@ -401,9 +401,9 @@ describe("faults", () => {
 });
 
 describe("shared strings", () => {
-  it("decode repeated and distinct strings and enum values exactly, past the sharing limit", () => {
-    // More distinct names than one response shares (8,192), with repeated property names,
-    // guest ids and enum values, one value a newer server might send.
+  it("decode repeated and distinct strings and enum values exactly, however they share slots", () => {
+    // Far more distinct names than the sharing table has slots (2,048), with repeated
+    // property names, guest ids and enum values, one value a newer server might send.
     const count = 9000;
     const objects: string[] = [];
     for (let i = 0; i < count; i++) {

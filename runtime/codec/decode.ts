@@ -102,22 +102,29 @@ const NO_FIELDS: readonly FieldSpec[] = [];
 
 /** Strings up to this length are shared within one response (see SharedStrings). */
 const SHARED_MAX_LENGTH = 32;
-/** At most this many distinct strings are remembered per response. */
-const SHARED_MAX_COUNT = 8192;
+/** Slots of SharedStrings' table (a power of two). */
+const SHARED_SLOTS = 2048;
 
 /**
  * Equal short strings of one response decoded to one string. Property names, enum-like
  * values (guest ids, states), host and datastore names repeat in every object of a
  * listing; one copy each keeps the result smaller and leaves less for the GC to copy.
+ * A direct-mapped table: a slot is chosen from the length and three characters (no hash
+ * over the whole string) and holds the last string seen there; sharing is best effort.
  */
 class SharedStrings {
-  private readonly seen = new Map<string, string>();
+  private slots: string[] | undefined;
 
   share(text: string): string {
-    if (text.length > SHARED_MAX_LENGTH) return text;
-    const known = this.seen.get(text);
-    if (known !== undefined) return known;
-    if (this.seen.size < SHARED_MAX_COUNT) this.seen.set(text, text);
+    const n = text.length;
+    if (n === 0 || n > SHARED_MAX_LENGTH) return text;
+    const slots = (this.slots ??= new Array<string>(SHARED_SLOTS).fill(""));
+    const slot =
+      (n * 97 + text.charCodeAt(0) * 31 + text.charCodeAt(n >> 1) * 7 + text.charCodeAt(n - 1)) &
+      (SHARED_SLOTS - 1);
+    const known = slots[slot]!;
+    if (known === text) return known;
+    slots[slot] = text;
     return text;
   }
 }

@@ -468,7 +468,14 @@ export class XmlTokenizer {
     const expected = depth > 0 ? this.openNames[depth - 1]! : "";
     // The usual case, compared in place: `</expected>`.
     const after = pos + 2 + expected.length;
-    if (depth > 0 && buf.charCodeAt(after) === Ch.Gt && sameAt(buf, pos + 2, expected)) {
+    // (Reads stay inside buf: past its end charCodeAt is NaN, and V8's optimized code
+    // deoptimizes the first time it sees that, which slows the first responses decoded.)
+    if (
+      depth > 0 &&
+      after < buf.length &&
+      buf.charCodeAt(after) === Ch.Gt &&
+      sameAt(buf, pos + 2, expected)
+    ) {
       this.handler.closeElement();
       this.popElement();
       return after + 1;
@@ -611,7 +618,12 @@ export class XmlTokenizer {
       const lt = buf.indexOf("<", i);
       const nameLength = nameEnd - pos - 1;
       const after = lt + 2 + nameLength;
-      if (lt >= 0 && buf.charCodeAt(lt + 1) === Ch.Slash && buf.charCodeAt(after) === Ch.Gt) {
+      if (
+        lt >= 0 &&
+        after < len &&
+        buf.charCodeAt(lt + 1) === Ch.Slash &&
+        buf.charCodeAt(after) === Ch.Gt
+      ) {
         // `</` right after text ends this element in well-formed XML; the name check guards
         // the rest (indexOf finds a match in place natively, a mismatch is an error anyway).
         if (buf.indexOf(name, lt + 2) === lt + 2) {
@@ -719,9 +731,10 @@ export class XmlTokenizer {
       this.parsedValues[this.parsedCount] = value;
       this.parsedCount++;
       i = close + 1;
-      const after = buf.charCodeAt(i);
-      if (i < len && !isSpace(after) && after !== Ch.Gt && after !== Ch.Slash) {
-        throw this.error("expected whitespace between attributes", i);
+      if (i < len) {
+        const after = buf.charCodeAt(i);
+        if (!isSpace(after) && after !== Ch.Gt && after !== Ch.Slash)
+          throw this.error("expected whitespace between attributes", i);
       }
     }
   }
