@@ -51,6 +51,19 @@ export async function* retrieveContents(
   specSet: PropertyFilterSpec[],
   options: PageOptions = {},
 ): AsyncGenerator<ObjectContent> {
+  for await (const page of retrievePages(client, specSet, options)) yield* page;
+}
+
+/**
+ * The pages of ObjectContent the specs select, as the server sends them (one await per
+ * page, not per object: a listing of thousands of objects is mostly synchronous work).
+ * Stopping the iteration early cancels the server-side result set.
+ */
+export async function* retrievePages(
+  client: VimInvoker,
+  specSet: PropertyFilterSpec[],
+  options: PageOptions = {},
+): AsyncGenerator<ObjectContent[]> {
   const call = { signal: options.signal, timeout: options.timeout };
   let result: RetrieveResult | undefined = await RetrievePropertiesEx(
     client,
@@ -61,7 +74,7 @@ export async function* retrieveContents(
   try {
     while (result) {
       pending = result.token;
-      for (const o of result.objects) yield o;
+      yield result.objects;
       if (!pending) break;
       const token: string = pending;
       pending = undefined; // consumed by the continue call, whatever its outcome
@@ -184,8 +197,9 @@ export async function collect<P = Record<string, unknown>>(
     objectSet: [{ obj: root, skip: selectSet.length > 0 && root.type !== type, selectSet }],
   };
   const out: ObjectProperties<P>[] = [];
-  for await (const c of retrieveContents(client, [spec], options)) {
-    if (c.obj.type === type || selectSet.length === 0) out.push(toProperties<P>(c));
+  for await (const page of retrievePages(client, [spec], options)) {
+    for (const c of page)
+      if (c.obj.type === type || selectSet.length === 0) out.push(toProperties<P>(c));
   }
   return out;
 }
@@ -206,6 +220,16 @@ export async function* listView<P = Record<string, unknown>>(
   paths: string[],
   options: ViewOptions = {},
 ): AsyncGenerator<ObjectProperties<P>> {
+  for await (const page of listViewPages<P>(client, types, paths, options)) yield* page;
+}
+
+/** listView a page at a time. */
+export async function* listViewPages<P = Record<string, unknown>>(
+  client: VimInvoker & { serviceContent: object | undefined },
+  types: string[],
+  paths: string[],
+  options: ViewOptions = {},
+): AsyncGenerator<ObjectProperties<P>[]> {
   // Any managed entity can hold a view; the server checks the type.
   const root = (options.root ??
     (client.serviceContent as { rootFolder: ManagedObjectReference })
@@ -223,7 +247,8 @@ export async function* listView<P = Record<string, unknown>>(
         { obj: view, skip: true, selectSet: [traverse("view", "ContainerView", "view")] },
       ],
     };
-    for await (const c of retrieveContents(client, [spec], options)) yield toProperties<P>(c);
+    for await (const page of retrievePages(client, [spec], options))
+      yield page.map((c) => toProperties<P>(c));
   } finally {
     await DestroyView(client, view).catch(() => undefined);
   }
@@ -237,8 +262,8 @@ export async function listObjects<T extends string, P = Record<string, unknown>>
   options: ViewOptions = {},
 ): Promise<{ ref: ManagedObjectReference<T>; props: P }[]> {
   const out: { ref: ManagedObjectReference<T>; props: P }[] = [];
-  for await (const o of listView<P>(client, [type], paths, options)) {
-    out.push(o as { ref: ManagedObjectReference<T>; props: P });
+  for await (const page of listViewPages<P>(client, [type], paths, options)) {
+    for (const o of page) out.push(o as { ref: ManagedObjectReference<T>; props: P });
   }
   return out;
 }
