@@ -98,9 +98,9 @@ export interface FieldSpec {
 
 /**
  * A data object type as a table: its members in wire order, which the runtime's writer
- * (encode.ts) and reader (decode.ts) walk. `T` is the TypeScript type of its values.
+ * (encode.ts) and reader (decode.ts) walk. `T`, the TypeScript type of its values, is
+ * type-level only: it lets isInstanceOf narrow a value to it.
  */
-// T is type-level only: it lets isInstanceOf narrow to the codec's type.
 // eslint-disable-next-line @typescript-eslint/no-unused-vars
 export interface ObjectCodec<T = any> {
   readonly kind: "object";
