@@ -3,7 +3,8 @@
  *
  * 1. Decode throughput: a RetrievePropertiesEx response of N VMs with summary and
  *    config.hardware, captured from vcsim, decoded into typed objects by esx-vi (in 64 KiB
- *    chunks, as it arrives) beside fast-xml-parser's parse of the same bytes.
+ *    chunks, as it arrives) beside fast-xml-parser's parse of the same bytes, and the heap
+ *    each result holds.
  * 2. End-to-end listing against vcsim (1 cluster × 4 hosts, N VMs in its pool) of name,
  *    runtime.powerState, config.hardware.memoryMB, config.hardware.numCPU, config.uuid and
  *    summary through a container view: esx-vi, govmomi and pyVmomi clients doing the same
@@ -14,6 +15,8 @@
  * Every client runs as its own process; medians over the repetitions; ratios from this run.
  */
 import { spawnSync } from "node:child_process";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { type Plugin, build } from "esbuild";
@@ -144,6 +147,7 @@ try {
     const outcome = d.end() as { value?: { objects: unknown[] } };
     if (outcome.value?.objects.length !== argv.vms)
       throw new Error("decoded the wrong number of objects");
+    return outcome.value;
   };
   const parseFxp = () => new XMLParser({ ignoreAttributes: false }).parse(bytes);
   const timed = (fn: () => unknown, n: number) => {
@@ -158,6 +162,19 @@ try {
   timed(decodeOurs, 2); // warm up
   const oursMs = timed(decodeOurs, 7);
   const fxpMs = timed(parseFxp, 5);
+  // The heap a decoded result holds: live heap with it kept, minus without, after full GCs.
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  const heldMb = (make: () => unknown) => {
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const kept = make();
+    gc();
+    const held = process.memoryUsage().heapUsed - before;
+    return kept === undefined ? NaN : held / 1048576;
+  };
+  const oursHeldMb = heldMb(decodeOurs);
+  const fxpHeldMb = heldMb(parseFxp);
   console.log(
     `\n1. decode of one RetrievePropertiesEx response (${argv.vms} VMs: name, summary, config.hardware; ${mb.toFixed(1)} MB)`,
   );
@@ -166,6 +183,9 @@ try {
   );
   console.log(
     `   fast-xml-parser, to a tree: ${fxpMs.toFixed(0).padStart(5)} ms  ${(mb / (fxpMs / 1000)).toFixed(1).padStart(6)} MB/s`,
+  );
+  console.log(
+    `   heap held by the result: esx-vi ${oursHeldMb.toFixed(1)} MB, fast-xml-parser ${fxpHeldMb.toFixed(1)} MB`,
   );
 
   // 2 and 3. End-to-end listing and peak RSS, one process per client.
