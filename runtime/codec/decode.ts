@@ -521,9 +521,10 @@ export class StreamDecoder implements XmlHandler {
   private setupObject(frame: Frame, codec: ObjectCodec): void {
     frame.mode = Mode.Object;
     frame.codec = codec;
-    frame.fields = codec.fields;
-    frame.fieldMap = codec.fieldMap;
-    frame.value = codec.newValue();
+    const layout = codec.layout();
+    frame.fields = layout.fields;
+    frame.fieldMap = layout.fieldMap;
+    frame.value = layout.newValue();
   }
 
   /** An anyType slot (or an unexpected type): the xsi:type decides everything. */
@@ -627,7 +628,7 @@ export class StreamDecoder implements XmlHandler {
         const value = frame.value;
         // A fault is reported as the fault it is, even when the server left out one of its
         // members: failing the decode would hide the error the server meant to tell.
-        const required = codec.isFault ? NONE : codec.requiredFields;
+        const required = codec.isFault ? NONE : codec.layout().requiredFields;
         if (frame.requiredSeen === required.length) return value;
         for (let i = 0; i < required.length; i++) {
           const name = required[i]!;

@@ -121,6 +121,20 @@ export interface ObjectCodec<T = any> {
   readonly subtypes: ReadonlySet<string>;
   /** A new plain object `{ $type: typeName }` for the decoder to fill. */
   readonly newValue: () => { $type: string };
+  /**
+   * The members, their map, the required names and the value maker at once: what the
+   * decoder reads for every value. A method rather than getters on purpose (see define.ts).
+   */
+  layout(): ObjectLayout;
+}
+
+/** What an ObjectCodec resolves to on first use. */
+export interface ObjectLayout {
+  readonly base: ObjectCodec | undefined;
+  readonly fields: readonly FieldSpec[];
+  readonly fieldMap: ReadonlyMap<string, FieldSpec>;
+  readonly requiredFields: readonly string[];
+  readonly newValue: () => { $type: string };
 }
 
 export type Codec = PrimitiveCodec | EnumCodec | ReferenceCodec | AnyCodec | ObjectCodec;
