@@ -4,6 +4,7 @@ import {
   EncodeError,
   deserialize,
   FileInfoCodec,
+  VmDiskFileInfoCodec,
   isInstanceOf,
   isType,
   serialize,
@@ -22,6 +23,43 @@ import { InvalidText } from "../runtime/codec/types.js";
 const VIM = 'xmlns="urn:vim25"';
 const XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"';
 const XSD = 'xmlns:xsd="http://www.w3.org/2001/XMLSchema"';
+
+describe("object codec layout", () => {
+  it("resolves members once, inherited first, and makes values of its type", () => {
+    // VmDiskFileInfo extends FileInfo extends DynamicData: base members first, wire order.
+    const codec = VmDiskFileInfoCodec;
+    const layout = codec.layout();
+    expect(codec.layout()).toBe(layout);
+    const names = layout.fields.map((f) => f.name);
+    expect(names).toEqual([
+      "dynamicType",
+      "dynamicProperty",
+      "path",
+      "fileSize",
+      "modification",
+      "owner",
+      "diskType",
+      "capacityKb",
+      "hardwareVersion",
+      "controllerType",
+      "diskExtents",
+      "thin",
+    ]);
+    expect(FileInfoCodec.fields.map((f) => f.name)).toEqual(names.slice(0, 6));
+    expect(layout.fields.map((f) => f.index)).toEqual(names.map((_, i) => i));
+    expect([...layout.fieldMap.keys()]).toEqual(names);
+    expect(layout.requiredFields).toEqual(["path"]);
+    expect(layout.base).toBe(FileInfoCodec);
+    // The getters read the same layout.
+    expect(codec.fields).toBe(layout.fields);
+    expect(codec.fieldMap).toBe(layout.fieldMap);
+    expect(codec.requiredFields).toBe(layout.requiredFields);
+    const value = layout.newValue();
+    expect(value).toEqual({ $type: "VmDiskFileInfo" });
+    expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
+    expect(layout.newValue()).not.toBe(value);
+  });
+});
 
 describe("polymorphic dispatch on xsi:type", () => {
   const results = `<returnval ${VIM} ${XSI}>
