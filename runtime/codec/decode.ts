@@ -628,14 +628,15 @@ export class StreamDecoder implements XmlHandler {
         const value = frame.value;
         // A fault is reported as the fault it is, even when the server left out one of its
         // members: failing the decode would hide the error the server meant to tell.
-        const required = codec.isFault ? NONE : codec.layout().requiredFields;
+        const layout = codec.layout();
+        const required = codec.isFault ? NONE : layout.requiredFields;
         if (frame.requiredSeen === required.length) return value;
         for (let i = 0; i < required.length; i++) {
           const name = required[i]!;
           if (value[name] !== undefined) continue;
           // An absent required list is an empty one (some servers send `<returnval/>` for
           // an empty RetrieveResult); an absent required value cannot be made up.
-          if (codec.fieldMap.get(name)!.list) value[name] = [];
+          if (layout.fieldMap.get(name)!.list) value[name] = [];
           else this.fail(`required element <${name}> of ${codec.typeName} is missing`);
         }
         return value;
