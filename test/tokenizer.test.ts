@@ -194,6 +194,9 @@ describe("XmlTokenizer", () => {
     ["<a><b></a>", "end tag </a> does not match <b>", 1, 7, "a/b"],
     ["<a>\n  <b>\n</a>", "end tag </a> does not match <b>", 3, 1, "a/b"],
     ["<a>", "unexpected end of input: <a> is not closed", 1, 4, "a"],
+    // The path after elements closed: only the open ones, none of those closed before.
+    ["<a><b><c/></b><d></a>", "end tag </a> does not match <d>", 1, 18, "a/d"],
+    ["<a><bbb></bbb><c>", "unexpected end of input: <c> is not closed", 1, 18, "a/c"],
     ["<a/><b/>", "more than one root element", 1, 5, ""],
     ["<a/>text", "text outside the root element", 1, 5, ""],
     ["<a>&#0;</a>", "invalid character reference '&#0;'", 1, 4, "a"],

@@ -94,6 +94,15 @@ interface AttributeList {
   typeValues: string[];
 }
 
+/**
+ * `text` as an internalized string (as property keys are): equal strings are then one
+ * object, and comparing them (prefix lookups, map keys) compares pointers.
+ */
+function internalize(text: string): string {
+  for (const key in { [text]: 0 }) return key;
+  return text;
+}
+
 /** Does `buf` hold `name` at `at`? (A loop: startsWith costs a call into the runtime.) */
 function sameAt(buf: string, at: number, name: string): boolean {
   for (let k = 0; k < name.length; k++) {
@@ -136,8 +145,13 @@ export class XmlTokenizer {
   private started = false;
   private sawRoot = false;
 
-  /** Raw qualified names of open elements, for end-tag matching and error paths. */
+  /**
+   * Raw qualified names of open elements, for end-tag matching and error paths: the first
+   * `depth` slots. A counter rather than push and pop, which V8 compiled to builtin calls
+   * here (perf: Builtins_ArrayPrototypePush under startTag).
+   */
   private readonly openNames: string[] = [];
+  private depth = 0;
   /** Default namespace per depth (index = depth of the element; entries above the current depth are stale). */
   private readonly defaultNs: string[] = [""];
   /** Prefix bindings as parallel stacks, innermost last: the depth that declared each, prefix, URI. */
@@ -210,9 +224,9 @@ export class XmlTokenizer {
     if (this.pos < this.buf.length) {
       throw this.error("unexpected end of input inside markup");
     }
-    if (this.openNames.length > 0) {
+    if (this.depth > 0) {
       throw this.error(
-        `unexpected end of input: <${this.openNames[this.openNames.length - 1]}> is not closed`,
+        `unexpected end of input: <${this.openNames[this.depth - 1]}> is not closed`,
       );
     }
     if (!this.sawRoot) throw this.error("no root element");
@@ -311,7 +325,7 @@ export class XmlTokenizer {
   resolveQNameInto(qname: string): void {
     const colon = qname.indexOf(":");
     if (colon < 0) {
-      this.qnameNs = this.defaultNs[this.openNames.length] ?? "";
+      this.qnameNs = this.defaultNs[this.depth] ?? "";
       this.qnameLocal = qname;
       return;
     }
@@ -324,7 +338,7 @@ export class XmlTokenizer {
 
   /** Slash-separated names of the open elements, for messages. */
   elementPath(): string {
-    return this.openNames.join("/");
+    return this.openNames.slice(0, this.depth).join("/");
   }
 
   private lookupPrefix(prefix: string): string | undefined {
@@ -422,7 +436,7 @@ export class XmlTokenizer {
 
   private emitText(buf: string, start: number, end: number): void {
     const text = buf.slice(start, end);
-    if (this.openNames.length === 0) {
+    if (this.depth === 0) {
       for (let i = 0; i < text.length; i++) {
         if (!isSpace(text.charCodeAt(i)))
           throw this.error("text outside the root element", start + i);
@@ -464,7 +478,7 @@ export class XmlTokenizer {
   }
 
   private endTag(buf: string, pos: number): number {
-    const depth = this.openNames.length;
+    const depth = this.depth;
     const expected = depth > 0 ? this.openNames[depth - 1]! : "";
     // The usual case, compared in place: `</expected>`.
     const after = pos + 2 + expected.length;
@@ -493,8 +507,7 @@ export class XmlTokenizer {
   }
 
   private popElement(): void {
-    const depth = this.openNames.length;
-    this.openNames.pop();
+    const depth = this.depth--;
     while (this.bindingCount > 0 && this.bindingDepth[this.bindingCount - 1] === depth)
       this.bindingCount--;
   }
@@ -505,7 +518,7 @@ export class XmlTokenizer {
       return end < 0 ? -1 : end + 3;
     }
     if (buf.startsWith("<![CDATA[", pos)) {
-      if (this.openNames.length === 0) throw this.error("CDATA outside the root element", pos);
+      if (this.depth === 0) throw this.error("CDATA outside the root element", pos);
       const end = buf.indexOf("]]>", pos + 9);
       if (end < 0) return -1;
       let text = buf.slice(pos + 9, end);
@@ -584,12 +597,13 @@ export class XmlTokenizer {
       selfClosing = list.selfClosing;
     }
 
-    const depth = this.openNames.length;
+    const depth = this.depth;
     if (depth === 0) {
       if (this.sawRoot) throw this.error("more than one root element", pos);
       this.sawRoot = true;
     }
-    this.openNames.push(name);
+    this.openNames[depth] = name;
+    this.depth = depth + 1;
     const level = depth + 1;
     this.defaultNs[level] = this.defaultNs[depth]!;
     if (attributes !== undefined) this.declareNamespaces(attributes, level);
@@ -754,9 +768,11 @@ export class XmlTokenizer {
   private describeAttributes(pos: number): AttributeList {
     const list: AttributeList = {
       text: "",
-      // Own copies: these outlive the chunk (in the cache, and as `type` values).
-      names: this.parsedNames.slice(0, this.parsedCount).map(ownString),
-      values: this.parsedValues.slice(0, this.parsedCount).map(ownString),
+      // Own copies: these outlive the chunk (in the cache, and as `type` values). Internalized:
+      // a cached list's prefixes, URIs and type values are compared and looked up for every
+      // element that carries it, and equal strings of different lists are then one object.
+      names: this.parsedNames.slice(0, this.parsedCount).map(internalize),
+      values: this.parsedValues.slice(0, this.parsedCount).map(internalize),
       selfClosing: this.parsedSelfClosing,
       defaultNs: undefined,
       prefixes: [],
@@ -771,14 +787,14 @@ export class XmlTokenizer {
       const n = a.length;
       if (a === "xmlns") list.defaultNs = value;
       else if (a.startsWith("xmlns:")) {
-        const prefix = a.slice(6);
+        const prefix = internalize(a.slice(6));
         if (value === "")
           throw this.error(`namespace prefix '${prefix}' bound to an empty URI`, pos);
         list.prefixes.push(prefix);
         list.uris.push(value);
       } else if (a === "type") list.type = value;
       else if (n > 5 && a.charCodeAt(n - 5) === Ch.Colon && a.endsWith("type")) {
-        list.typePrefixes.push(a.slice(0, n - 5));
+        list.typePrefixes.push(internalize(a.slice(0, n - 5)));
         list.typeValues.push(value);
       }
     }
