@@ -22,6 +22,40 @@ export const PATHS = [
   "summary",
 ];
 
+/** Where a listing's time went (--timeline), from the RetrievePropertiesEx response. */
+interface Timeline {
+  /** From sending the request to the first chunk of the response. */
+  ttfb: number;
+  /** From the first chunk to the last. */
+  firstToLast: number;
+  /** Time the reader of the chunks spent on them (for the SDK: decoding). */
+  reader: number;
+}
+
+/** `body`, its chunks timed as they are read; `done` gets the timeline after the last one. */
+function timedBody<T>(
+  body: AsyncIterable<T>,
+  sent: number,
+  done: (timeline: Timeline) => void,
+): AsyncIterable<T> {
+  return {
+    async *[Symbol.asyncIterator]() {
+      let first = 0;
+      let last = 0;
+      let reader = 0;
+      for await (const chunk of body) {
+        last = performance.now();
+        if (first === 0) first = last;
+        yield chunk; // resumes when the reader asks for the next chunk
+        reader += performance.now() - last;
+      }
+      done({ ttfb: first - sent, firstToLast: last - first, reader });
+    },
+  };
+}
+
+const ms = (value: number) => value.toFixed(1);
+
 /** `types`: what the connection decodes with; undefined for the default (the full SDK's). */
 export async function main(types: ConnectionTypes | undefined): Promise<void> {
   const argv = await yargs(hideBin(process.argv))
@@ -30,6 +64,11 @@ export async function main(types: ConnectionTypes | undefined): Promise<void> {
     .option("repeat", { type: "number", default: 1 })
     .option("raw", { type: "boolean", default: false })
     .option("page-size", { type: "number" })
+    .option("timeline", {
+      type: "boolean",
+      default: false,
+      describe: "also print where the time went: ttfb_ms, first_to_last_ms and decode_ms",
+    })
     .strict()
     .parseAsync();
 
@@ -45,6 +84,9 @@ export async function main(types: ConnectionTypes | undefined): Promise<void> {
     types,
   });
 
+  /** Of the last listing, with --timeline. */
+  let timeline: Timeline | undefined;
+
   /** The same request, its bytes read and counted, not decoded: the transfer alone. */
   async function rawList(): Promise<number> {
     const view = await CreateContainerView(conn, {
@@ -58,6 +100,7 @@ export async function main(types: ConnectionTypes | undefined): Promise<void> {
       PATHS,
       argv["page-size"],
     );
+    const sent = performance.now();
     const res = await conn.transport.request({
       method: "POST",
       path: conn.transport.sdkPath,
@@ -69,20 +112,40 @@ export async function main(types: ConnectionTypes | undefined): Promise<void> {
       what: "raw RetrievePropertiesEx",
     });
     let bytes = 0;
-    for await (const chunk of res.body) bytes += chunk.length;
+    const chunks = argv.timeline ? timedBody(res.body, sent, (t) => (timeline = t)) : res.body;
+    for await (const chunk of chunks) bytes += chunk.length;
     await DestroyView(conn, view);
     return bytes;
   }
 
+  if (argv.timeline) {
+    // The SDK's calls go through transport.post: time the listing's response body there.
+    const post = conn.transport.post.bind(conn.transport);
+    conn.transport.post = async (request) => {
+      const sent = performance.now();
+      const response = await post(request);
+      if (request.method !== "RetrievePropertiesEx") return response;
+      const body = response.body as AsyncIterable<Uint8Array>;
+      return { ...response, body: timedBody(body, sent, (t) => (timeline = t)) };
+    };
+  }
+
   for (let i = 0; i < argv.repeat; i++) {
     const started = performance.now();
+    let line: string;
     if (argv.raw) {
       const bytes = await rawList();
-      console.log(`bytes=${bytes} list_ms=${(performance.now() - started).toFixed(1)}`);
+      line = `bytes=${bytes} list_ms=${ms(performance.now() - started)}`;
     } else {
       const vms = await listVirtualMachines(conn, PATHS, { pageSize: argv["page-size"] });
-      console.log(`vms=${vms.length} list_ms=${(performance.now() - started).toFixed(1)}`);
+      line = `vms=${vms.length} list_ms=${ms(performance.now() - started)}`;
     }
+    if (timeline) {
+      line += ` ttfb_ms=${ms(timeline.ttfb)} first_to_last_ms=${ms(timeline.firstToLast)}`;
+      if (!argv.raw) line += ` decode_ms=${ms(timeline.reader)}`;
+      timeline = undefined;
+    }
+    console.log(line);
   }
   await conn.close();
 }
