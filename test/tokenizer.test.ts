@@ -190,6 +190,22 @@ describe("XmlTokenizer", () => {
     );
   });
 
+  it("reads attributes of lists too long to cache, and of cached lists, alike", () => {
+    const long = "x".repeat(300); // a list longer than the cache takes is parsed every time
+    const xml = `<r xmlns:p="urn:p"><a b="${long}" p:c="1"/><a b="${long}" p:c="1"/><a b="y" p:c="2"/><a b="y" p:c="2"/></r>`;
+    const attrs: Array<[string, string]> = [
+      ["", "b"],
+      ["urn:p", "c"],
+    ];
+    const opened = events([xml], attrs).filter((e) => e[0] === "open" && e[2] === "a");
+    expect(opened.map((e) => e[3])).toEqual([
+      { "{}b": long, "{urn:p}c": "1" },
+      { "{}b": long, "{urn:p}c": "1" },
+      { "{}b": "y", "{urn:p}c": "2" },
+      { "{}b": "y", "{urn:p}c": "2" },
+    ]);
+  });
+
   it.each([
     ["<a><b></a>", "end tag </a> does not match <b>", 1, 7, "a/b"],
     ["<a>\n  <b>\n</a>", "end tag </a> does not match <b>", 3, 1, "a/b"],

@@ -95,10 +95,12 @@ interface AttributeList {
 }
 
 /**
- * `text` as an internalized string (as property keys are): equal strings are then one
- * object, and comparing them (prefix lookups, map keys) compares pointers.
+ * An attribute's name or value kept beyond its chunk: internalized (as property keys are),
+ * so equal strings are one object and comparing them (prefix lookups, map keys) compares
+ * pointers. A long one, which no cached list holds, is only copied.
  */
-function internalize(text: string): string {
+function keepAttributeText(text: string): string {
+  if (text.length > MAX_CACHED_ATTRIBUTES) return ownString(text);
   for (const key in { [text]: 0 }) return key;
   return text;
 }
@@ -147,8 +149,8 @@ export class XmlTokenizer {
 
   /**
    * Raw qualified names of open elements, for end-tag matching and error paths: the first
-   * `depth` slots. A counter rather than push and pop, which V8 compiled to builtin calls
-   * here (perf: Builtins_ArrayPrototypePush under startTag).
+   * `depth` slots (those above are stale). A counter rather than push and pop, which V8
+   * compiled to builtin calls here (perf: Builtins_ArrayPrototypePush under startTag).
    */
   private readonly openNames: string[] = [];
   private depth = 0;
@@ -771,8 +773,8 @@ export class XmlTokenizer {
       // Own copies: these outlive the chunk (in the cache, and as `type` values). Internalized:
       // a cached list's prefixes, URIs and type values are compared and looked up for every
       // element that carries it, and equal strings of different lists are then one object.
-      names: this.parsedNames.slice(0, this.parsedCount).map(internalize),
-      values: this.parsedValues.slice(0, this.parsedCount).map(internalize),
+      names: this.parsedNames.slice(0, this.parsedCount).map(keepAttributeText),
+      values: this.parsedValues.slice(0, this.parsedCount).map(keepAttributeText),
       selfClosing: this.parsedSelfClosing,
       defaultNs: undefined,
       prefixes: [],
@@ -787,14 +789,14 @@ export class XmlTokenizer {
       const n = a.length;
       if (a === "xmlns") list.defaultNs = value;
       else if (a.startsWith("xmlns:")) {
-        const prefix = internalize(a.slice(6));
+        const prefix = keepAttributeText(a.slice(6));
         if (value === "")
           throw this.error(`namespace prefix '${prefix}' bound to an empty URI`, pos);
         list.prefixes.push(prefix);
         list.uris.push(value);
       } else if (a === "type") list.type = value;
       else if (n > 5 && a.charCodeAt(n - 5) === Ch.Colon && a.endsWith("type")) {
-        list.typePrefixes.push(internalize(a.slice(0, n - 5)));
+        list.typePrefixes.push(keepAttributeText(a.slice(0, n - 5)));
         list.typeValues.push(value);
       }
     }
