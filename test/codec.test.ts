@@ -5,7 +5,10 @@ import {
   deserialize,
   FileInfoCodec,
   VmDiskFileInfoCodec,
+  VirtualMachineRuntimeInfoCodec,
   isInstanceOf,
+  vimPropertyTypes,
+  vimTypes,
   isType,
   serialize,
   type HostDatastoreBrowserSearchResults,
@@ -19,6 +22,7 @@ import {
   parseDateTimeGeneral,
 } from "../runtime/codec/primitives.js";
 import { InvalidText } from "../runtime/codec/types.js";
+import { decodeElement } from "../runtime/codec/document.js";
 
 const VIM = 'xmlns="urn:vim25"';
 const XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"';
@@ -467,6 +471,40 @@ describe("shared strings", () => {
         "runtime.host": { type: "HostSystem", value: `host-${i % 4}` },
       });
     });
+  });
+});
+
+describe("leaf values", () => {
+  it("read the same whether parsed in place, kept or normalised, in any chunking", () => {
+    const xml =
+      `<r ${VIM}><host type="HostSystem">host-47</host>` +
+      `<connectionState>connect&#101;d</connectionState>` +
+      `<powerState>poweredHalfwayAroundTheWorld</powerState>` +
+      `<toolsInstallerMounted>false</toolsInstallerMounted>` +
+      `<bootTime>2026-11-24T23:52:20.614034388Z</bootTime>` +
+      `<numMksConnections>12</numMksConnections>` +
+      `<faultToleranceState>notConfigured</faultToleranceState></r>`;
+    const expected = {
+      $type: "VirtualMachineRuntimeInfo",
+      host: { type: "HostSystem", value: "host-47" },
+      connectionState: "connected",
+      powerState: "poweredHalfwayAroundTheWorld",
+      toolsInstallerMounted: false,
+      bootTime: new Date(Date.UTC(2026, 10, 24, 23, 52, 20, 614)),
+      numMksConnections: 12,
+      faultToleranceState: "notConfigured",
+    };
+    const bytes = new TextEncoder().encode(xml);
+    for (const size of [1, 3, 17, 64, bytes.length]) {
+      const chunks: Uint8Array[] = [];
+      for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
+      const decoded = decodeElement(VirtualMachineRuntimeInfoCodec, chunks, {
+        registry: vimTypes,
+        propertyTypes: vimPropertyTypes,
+      });
+      expect(decoded).toStrictEqual(expected);
+    }
+    expect(deserialize("VirtualMachineRuntimeInfo", xml)).toStrictEqual(expected);
   });
 });
 

@@ -145,7 +145,10 @@ describe("XmlTokenizer", () => {
         closeElement() {},
       };
       if (leaves)
-        handler.leafElement = (ns, local, text, t) => {
+        handler.leafElement = (ns, local, t) => {
+          // The view to parse and the copy to keep hold the same text.
+          const text = t.ownLeafText();
+          expect(t.leafText()).toBe(text);
           out.push([ns, local, text, t.xsiType, t.typeAttribute]);
         };
       const t = new XmlTokenizer(handler);

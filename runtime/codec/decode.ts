@@ -331,7 +331,7 @@ export class StreamDecoder implements XmlHandler {
    * of an object, an item of a primitive list) are decoded without a frame; everything
    * else takes the general path.
    */
-  leafElement(ns: string, local: string, text: string): void {
+  leafElement(ns: string, local: string, tokenizer: XmlTokenizer): void {
     if (this.skipDepth === 0) {
       const top = this.frames[this.depth]!;
       if (top.mode === Mode.Object) {
@@ -343,7 +343,7 @@ export class StreamDecoder implements XmlHandler {
             !list &&
             (codec.kind === "primitive" || codec.kind === "enum" || codec.kind === "moref")
           ) {
-            this.assign(top, field, this.leafValue(codec, text, local));
+            this.assign(top, field, this.leafValue(codec, tokenizer, local));
             return;
           }
         }
@@ -353,10 +353,11 @@ export class StreamDecoder implements XmlHandler {
           top.itemCodec!.kind === "moref" ||
           top.itemCodec!.kind === "enum")
       ) {
-        top.value.push(this.leafValue(top.itemCodec!, text, local));
+        top.value.push(this.leafValue(top.itemCodec!, tokenizer, local));
         return;
       }
     }
+    const text = tokenizer.ownLeafText();
     this.openElement(ns, local);
     if (text.length > 0) this.text(text);
     this.closeElement();
@@ -427,24 +428,30 @@ export class StreamDecoder implements XmlHandler {
     }
   }
 
-  /** A leaf's value; `text` is a string of its own here (see XmlHandler.leafElement). */
-  private leafValue(codec: Codec, text: string, local: string): unknown {
+  /**
+   * A leaf's value from the tokenizer's leaf text: copied only when kept as a string, read
+   * in place when parsed (a date, a number) or when it is one of an enum's listed values.
+   */
+  private leafValue(codec: Codec, tokenizer: XmlTokenizer, local: string): unknown {
     if (codec.kind === "primitive") {
-      if (codec.xsdType === "string") return this.strings.share(text);
-      const parsed = codec.parse(text);
+      if (codec.xsdType === "string") return this.strings.share(tokenizer.ownLeafText());
+      const parsed = codec.parse(tokenizer.leafText());
       if (parsed instanceof InvalidText) this.fail(parsed.reason, local);
       return parsed;
     }
-    if (codec.kind === "enum") return this.enumValue(codec, text);
+    if (codec.kind === "enum") return this.enumValue(codec, tokenizer.leafText());
     const type = this.tokenizer.typeAttribute;
     if (type === undefined) this.fail("a ManagedObjectReference needs a 'type' attribute", local);
-    return { type, value: this.strings.share(text.trim()) };
+    return { type, value: this.strings.share(tokenizer.ownLeafText().trim()) };
   }
 
-  /** A value this schema does not list (a newer server) is kept as it came. */
+  /**
+   * An enum's value: the listed string, or (a value this schema does not list, from a
+   * newer server) the text kept as it came, in a string of its own.
+   */
   private enumValue(codec: EnumCodec, text: string): string {
     const value = text.trim();
-    return codec.listed(value) ?? this.strings.share(value);
+    return codec.listed(value) ?? this.strings.share(ownString(value));
   }
 
   // ---- frames ---------------------------------------------------------------------
@@ -614,7 +621,7 @@ export class StreamDecoder implements XmlHandler {
             value = parsed;
           }
         } else if (codec.kind === "enum") {
-          value = this.enumValue(codec, ownString(frame.text));
+          value = this.enumValue(codec, frame.text);
         } else {
           if (frame.wireType === undefined)
             this.fail("a ManagedObjectReference needs a 'type' attribute");

@@ -7,6 +7,7 @@
  * character references, CDATA, comments and processing instructions. A DOCTYPE is
  * an error, so no entity can ever be declared or expanded.
  */
+import { isAscii } from "node:buffer";
 import { XmlSyntaxError } from "../errors.js";
 import { ownString } from "./own-string.js";
 
@@ -22,10 +23,10 @@ export interface XmlHandler {
   /**
    * Optional fast path for a whole leaf element, `<local …>text</local>` with nothing
    * inside but text, seen at once (attributes are readable through the tokenizer).
-   * Equivalent to openElement + text + closeElement, except that `text` here is always a
-   * string of its own (never a view into the input), so it can be kept as it is.
+   * Equivalent to openElement + text + closeElement. The text is read through the
+   * tokenizer, only if wanted: `leafText()` to parse it, `ownLeafText()` to keep it.
    */
-  leafElement?(ns: string, local: string, text: string, tokenizer: XmlTokenizer): void;
+  leafElement?(ns: string, local: string, tokenizer: XmlTokenizer): void;
 }
 
 const enum Ch {
@@ -105,6 +106,14 @@ function keepAttributeText(text: string): string {
   return text;
 }
 
+/**
+ * Node's Buffer method behind `toString("latin1", start, end)`, called directly: the
+ * argument checks of toString cost more than the copy itself for short texts (perf).
+ */
+interface Latin1Slicer {
+  latin1Slice(start: number, end: number): string;
+}
+
 /** Does `buf` hold `name` at `at`? (A loop: startsWith costs a call into the runtime.) */
 function sameAt(buf: string, at: number, name: string): boolean {
   for (let k = 0; k < name.length; k++) {
@@ -169,6 +178,11 @@ export class XmlTokenizer {
    */
   xsiType: string | undefined;
   typeAttribute: string | undefined;
+  /** Of the leaf element being reported: its text is buf[leafStart, leafEnd) or leafNormalized. */
+  private leafStart = 0;
+  private leafEnd = 0;
+  /** The leaf's text when it had references or CRs to resolve (then a string of its own). */
+  private leafNormalized: string | undefined;
   /** Filled by resolveQNameInto. */
   qnameNs = "";
   qnameLocal = "";
@@ -209,10 +223,14 @@ export class XmlTokenizer {
       source = this.pending.subarray(0, this.pendingLength + chunk.length);
     }
     const end = completeUtf8Length(source);
-    const text = this.decode(end === source.length ? source : source.subarray(0, end), false);
+    const bytes = Buffer.from(source.buffer, source.byteOffset, end);
+    // ASCII (SOAP nearly always is) is its own UTF-8 decoding: copied, not decoded.
+    const ascii = isAscii(bytes);
+    const text = ascii
+      ? (bytes as unknown as Latin1Slicer).latin1Slice(0, end)
+      : this.decode(bytes, false);
     this.append(text);
-    if (this.buf === text && text.length === end)
-      this.asciiBytes = Buffer.from(source.buffer, source.byteOffset, end);
+    if (ascii && this.buf === text) this.asciiBytes = bytes;
     this.run(false);
     this.keepRest(source, end);
   }
@@ -643,11 +661,14 @@ export class XmlTokenizer {
         // `</` right after text ends this element in well-formed XML; the name check guards
         // the rest (indexOf finds a match in place natively, a mismatch is an error anyway).
         if (buf.indexOf(name, lt + 2) === lt + 2) {
-          const text =
+          this.leafStart = i;
+          this.leafEnd = lt;
+          this.leafNormalized =
             this.nextSpecial(i, Ch.Amp) < lt || this.nextSpecial(i, Ch.Cr) < lt
               ? ownString(this.normalizeText(buf.slice(i, lt), i))
-              : this.ownedText(buf, i, lt);
-          this.handler.leafElement(ns, local, text, this);
+              : undefined;
+          this.handler.leafElement(ns, local, this);
+          this.leafNormalized = undefined;
           this.popElement();
           return after + 1;
         }
@@ -662,6 +683,19 @@ export class XmlTokenizer {
   }
 
   /**
+   * During leafElement: the element's text, to be read and dropped (it may be a view
+   * that keeps the whole decoded chunk alive). Dates and numbers are parsed from it.
+   */
+  leafText(): string {
+    return this.leafNormalized ?? this.buf.slice(this.leafStart, this.leafEnd);
+  }
+
+  /** During leafElement: the element's text as a string of its own, to keep. */
+  ownLeafText(): string {
+    return this.leafNormalized ?? this.ownedText(this.buf, this.leafStart, this.leafEnd);
+  }
+
+  /**
    * buf[start, end) as a string of its own. A slice of 13 characters or more is a view
    * that keeps the whole decoded chunk alive; from ASCII bytes a copy costs one native
    * call, otherwise ownString copies it.
@@ -670,7 +704,7 @@ export class XmlTokenizer {
     if (end - start < 13) return buf.slice(start, end);
     const bytes = this.asciiBytes;
     return bytes !== undefined
-      ? bytes.toString("latin1", start, end)
+      ? (bytes as unknown as Latin1Slicer).latin1Slice(start, end)
       : ownString(buf.slice(start, end));
   }
 
