@@ -9,7 +9,9 @@
  *    runtime.powerState, config.hardware.memoryMB, config.hardware.numCPU, config.uuid and
  *    summary through a container view: esx-vi, govmomi and pyVmomi clients doing the same
  *    (bench/govmomi, bench/pyvmomi), and the raw transfer of the same response. Each
- *    process lists 1 + repeat times: the first listing and the median of the rest.
+ *    process lists 1 + repeat times; each client runs `rounds` such processes, the clients
+ *    taking turns in an order that rotates every round. Reported: the median of the first
+ *    listings (one per process) and the median of all the others.
  * 3. Peak RSS of one listing (each client again in fresh processes, one listing each, GNU
  *    time; the median of 5 processes).
  * Every client runs as its own process; medians over the repetitions; ratios from this run.
@@ -36,6 +38,7 @@ import { startVcsim } from "../test/support/vcsim.js";
 const argv = await yargs(hideBin(process.argv))
   .option("vms", { type: "number", default: 5000 })
   .option("repeat", { type: "number", default: 5 })
+  .option("rounds", { type: "number", default: 3 })
   .strict()
   .parseAsync();
 
@@ -224,29 +227,39 @@ try {
     };
   };
   // Each process lists 1 + repeat times: the first listing (cold: for Node, V8 still
-  // compiling the hot code) is reported on its own, the median is of the others.
+  // compiling the hot code) is reported on its own, the median is of the others. The
+  // clients take turns, one process each per round, starting one client later every
+  // round: vcsim's own pace drifts over a run (its time to the first byte moved by 50 ms
+  // from one run to the next), and turns spread that drift over every client alike.
   const RSS_PROCESSES = 5;
+  const rounds = new Map<string, number[][]>(clients.map(([name]) => [name, []]));
+  for (let round = 0; round < argv.rounds; round++) {
+    for (let k = 0; k < clients.length; k++) {
+      const [name, cmd, args] = clients[(k + round) % clients.length]!;
+      rounds.get(name)!.push(runClient(name, cmd, args, argv.repeat + 1).runs);
+    }
+  }
   const results: {
     name: string;
     first: number;
     ms: number;
     rssMb: number;
     peaks: number[];
-    runs: number[];
+    runs: number[][];
   }[] = [];
   for (const [name, cmd, args] of clients) {
-    const timing = runClient(name, cmd, args, argv.repeat + 1);
     // The peak of one listing, each in a fresh process; the median of several, as it
     // moves by a few MB from one process to the next (for every client, govmomi too).
     const peaks: number[] = [];
     for (let k = 0; k < RSS_PROCESSES; k++) peaks.push(runClient(name, cmd, args, 1).rssMb);
+    const runs = rounds.get(name)!;
     results.push({
       name,
-      first: timing.runs[0]!,
-      ms: median(timing.runs.slice(1)),
+      first: median(runs.map((r) => r[0]!)),
+      ms: median(runs.flatMap((r) => r.slice(1))),
       rssMb: median(peaks),
       peaks,
-      runs: timing.runs,
+      runs,
     });
   }
   const gov = results.find((r) => r.name === "govmomi")!;
@@ -255,14 +268,14 @@ try {
   const lean = results.find((r) => r.name === "esx-vi (lean)")!;
   const x = (a: number, b: number) => (a / b).toFixed(2);
   console.log(
-    `\n2-3. listing ${argv.vms} VMs (6 properties incl. summary) through a container view; per process: the first listing, then the median of ${argv.repeat} more; peak RSS of one listing in a fresh process, median of ${RSS_PROCESSES}`,
+    `\n2-3. listing ${argv.vms} VMs (6 properties incl. summary) through a container view; ${argv.rounds} processes per client, taking turns; the median of their first listings, and of the ${argv.repeat} more each; peak RSS of one listing in a fresh process, median of ${RSS_PROCESSES}`,
   );
   console.log(
     `   ${"client".padEnd(13)} ${"first ms".padStart(8)} ${"x gov".padStart(5)} ${"x raw".padStart(5)} ${"median ms".padStart(9)} ${"x gov".padStart(5)} ${"x raw".padStart(5)} ${"peak RSS MB".padStart(11)} ${"x gov".padStart(5)}   runs (ms)`,
   );
   for (const r of results) {
     console.log(
-      `   ${r.name.padEnd(13)} ${r.first.toFixed(0).padStart(8)} ${x(r.first, gov.first).padStart(5)} ${x(r.first, raw.first).padStart(5)} ${r.ms.toFixed(0).padStart(9)} ${x(r.ms, gov.ms).padStart(5)} ${x(r.ms, raw.ms).padStart(5)} ${r.rssMb.toFixed(0).padStart(11)} ${x(r.rssMb, gov.rssMb).padStart(5)}   ${r.runs.map((v) => v.toFixed(0)).join(" ")}; RSS ${r.peaks.map((v) => v.toFixed(0)).join(" ")}`,
+      `   ${r.name.padEnd(13)} ${r.first.toFixed(0).padStart(8)} ${x(r.first, gov.first).padStart(5)} ${x(r.first, raw.first).padStart(5)} ${r.ms.toFixed(0).padStart(9)} ${x(r.ms, gov.ms).padStart(5)} ${x(r.ms, raw.ms).padStart(5)} ${r.rssMb.toFixed(0).padStart(11)} ${x(r.rssMb, gov.rssMb).padStart(5)}   ${r.runs.map((run) => run.map((v) => v.toFixed(0)).join(" ")).join(" | ")}; RSS ${r.peaks.map((v) => v.toFixed(0)).join(" ")}`,
     );
   }
   const verdict = (ok: boolean) => (ok ? "met" : "NOT met");
