@@ -107,12 +107,23 @@ function keepAttributeText(text: string): string {
 }
 
 /**
- * Node's Buffer method behind `toString("latin1", start, end)`, called directly: the
- * argument checks of toString cost more than the copy itself for short texts (perf).
+ * bytes[start, end) as a Latin-1 string. Node's Buffer method behind
+ * `toString("latin1", start, end)` is called directly: toString's argument handling costs
+ * more than the copy itself for short texts (perf). It is not documented, so a runtime
+ * without it gets toString.
  */
+function latin1(bytes: Buffer, start: number, end: number): string {
+  return HAS_LATIN1_SLICE
+    ? (bytes as unknown as Latin1Slicer).latin1Slice(start, end)
+    : bytes.toString("latin1", start, end);
+}
+
 interface Latin1Slicer {
   latin1Slice(start: number, end: number): string;
 }
+
+const HAS_LATIN1_SLICE =
+  typeof (Buffer.prototype as Partial<Latin1Slicer>).latin1Slice === "function";
 
 /** Does `buf` hold `name` at `at`? (A loop: startsWith costs a call into the runtime.) */
 function sameAt(buf: string, at: number, name: string): boolean {
@@ -226,9 +237,7 @@ export class XmlTokenizer {
     const bytes = Buffer.from(source.buffer, source.byteOffset, end);
     // ASCII (SOAP nearly always is) is its own UTF-8 decoding: copied, not decoded.
     const ascii = isAscii(bytes);
-    const text = ascii
-      ? (bytes as unknown as Latin1Slicer).latin1Slice(0, end)
-      : this.decode(bytes, false);
+    const text = ascii ? latin1(bytes, 0, end) : this.decode(bytes, false);
     this.append(text);
     if (ascii && this.buf === text) this.asciiBytes = bytes;
     this.run(false);
@@ -703,9 +712,7 @@ export class XmlTokenizer {
   private ownedText(buf: string, start: number, end: number): string {
     if (end - start < 13) return buf.slice(start, end);
     const bytes = this.asciiBytes;
-    return bytes !== undefined
-      ? (bytes as unknown as Latin1Slicer).latin1Slice(start, end)
-      : ownString(buf.slice(start, end));
+    return bytes !== undefined ? latin1(bytes, start, end) : ownString(buf.slice(start, end));
   }
 
   /** Line ends normalised in the raw text only (a CR written as &#13; must survive), then references. */
