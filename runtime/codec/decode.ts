@@ -436,7 +436,8 @@ export class StreamDecoder implements XmlHandler {
     if (codec.kind === "primitive") {
       if (codec.xsdType === "string") return this.strings.share(tokenizer.ownLeafText());
       const parsed = codec.parse(tokenizer.leafText());
-      if (parsed instanceof InvalidText) this.fail(parsed.reason, local);
+      // (The reason quotes the text, a view of the chunk: copied, so an error kept does not pin it.)
+      if (parsed instanceof InvalidText) this.fail(ownString(parsed.reason), local);
       return parsed;
     }
     if (codec.kind === "enum") return this.enumValue(codec, tokenizer.leafText());
