@@ -39,6 +39,11 @@ const argv = await yargs(hideBin(process.argv))
   .option("vms", { type: "number", default: 5000 })
   .option("repeat", { type: "number", default: 5 })
   .option("rounds", { type: "number", default: 3 })
+  .check((a) =>
+    [a.vms, a.repeat, a.rounds].every((n) => Number.isInteger(n) && n >= 1)
+      ? true
+      : "--vms, --repeat and --rounds must be whole numbers of at least 1",
+  )
   .strict()
   .parseAsync();
 
