@@ -182,6 +182,69 @@ describe("XmlTokenizer", () => {
     }
   });
 
+  it("reads a leaf whole however the input is cut, and streams a text too long to wait for", () => {
+    type Seen = [string, string, string];
+    const record = (chunks: Uint8Array[]): { seen: Seen[]; firstTextAtWrite: number } => {
+      const seen: Seen[] = [];
+      let writes = 0;
+      let firstTextAtWrite = -1;
+      const t = new XmlTokenizer({
+        openElement: (_ns, local) => void seen.push(["open", local, ""]),
+        text(text) {
+          if (firstTextAtWrite < 0) firstTextAtWrite = writes;
+          const last = seen[seen.length - 1]!;
+          if (last[0] === "text") last[2] += text;
+          else seen.push(["text", "", text]);
+        },
+        closeElement: () => void seen.push(["close", "", ""]),
+        leafElement: (_ns, local, tk) => void seen.push(["leaf", local, tk.ownLeafText()]),
+      });
+      for (const c of chunks) {
+        writes++;
+        t.write(c);
+      }
+      t.end();
+      return { seen, firstTextAtWrite };
+    };
+    const cut = (bytes: Uint8Array, size: number) => {
+      const chunks: Uint8Array[] = [];
+      for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
+      return chunks;
+    };
+
+    // An element or text a chunk ends in waits for the next chunk: every leaf is seen whole.
+    const small = new TextEncoder().encode(
+      '<r><a>text one</a><b x="1">two &amp; three\r\n</b><c>4</c><d><e>5</e></d></r>',
+    );
+    const expected: Seen[] = [
+      ["open", "r", ""],
+      ["leaf", "a", "text one"],
+      ["leaf", "b", "two & three\n"],
+      ["leaf", "c", "4"],
+      ["open", "d", ""],
+      ["leaf", "e", "5"],
+      ["close", "", ""],
+      ["close", "", ""],
+    ];
+    for (const size of [1, 2, 3, 7, small.length])
+      expect(record(cut(small, size)).seen).toEqual(expected);
+
+    // A text longer than what is held back (1 MiB) is passed on while it arrives.
+    const text = "0123456789abcdef".repeat(3 * 65536); // 3 MiB
+    const chunks = cut(new TextEncoder().encode(`<r><big>${text}</big></r>`), 65536);
+    const { seen, firstTextAtWrite } = record(chunks);
+    expect(seen).toEqual([
+      ["open", "r", ""],
+      ["open", "big", ""],
+      ["text", "", text],
+      ["close", "", ""],
+      ["close", "", ""],
+    ]);
+    expect(chunks.length).toBe(49);
+    expect(firstTextAtWrite).toBeGreaterThan(0);
+    expect(firstTextAtWrite).toBeLessThanOrEqual(18); // once more than 1 MiB waits
+  });
+
   it("refuses a DOCTYPE, so no entity can be declared or expanded", () => {
     const bomb =
       '<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><lolz>&lol2;</lolz>';

@@ -47,6 +47,11 @@ const enum Ch {
 }
 
 const MAX_PENDING = 64 * 1024 * 1024; // one tag or entity larger than this is not SOAP
+/**
+ * While less than this is waiting in the buffer, an element or text the buffer ends in is
+ * held back until more input arrives, and then read whole (see run).
+ */
+const MAX_HELD = 1024 * 1024;
 
 const PREDEFINED: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };
 
@@ -163,6 +168,8 @@ export class XmlTokenizer {
   /** See nextSpecial: positions in `buf` of the next '&' and CR (-1: not searched yet). */
   private ampAt = -1;
   private crAt = -1;
+  /** During a run: hold back an element or text the buffer ends in (see run). */
+  private holdIncomplete = false;
   private ended = false;
   private started = false;
   private sawRoot = false;
@@ -283,8 +290,13 @@ export class XmlTokenizer {
     }
     this.compact();
     this.buf = this.buf.length === 0 ? text : this.buf + text;
-    this.ampAt = -1;
-    this.crAt = -1;
+    // Searched now, once per chunk, rather than on the first leaf: there the search would
+    // run only once per chunk and V8 would optimize the leaf path without having seen it.
+    const buf = this.buf;
+    const amp = buf.indexOf("&");
+    const cr = buf.indexOf("\r");
+    this.ampAt = amp < 0 ? buf.length : amp;
+    this.crAt = cr < 0 ? buf.length : cr;
   }
 
   /**
@@ -411,24 +423,20 @@ export class XmlTokenizer {
     const buf = this.buf;
     const len = buf.length;
     let pos = this.pos;
+    // A leaf element or text the buffer ends in waits for the rest of it, so that a chunk
+    // boundary does not send it down the general path. Why (perf, cold decode): V8 optimizes
+    // the hot paths early, from the first chunks; code that runs only where a chunk happens
+    // to end, reached later, throws that optimized code away (a deoptimization) and the
+    // decoder runs unoptimized again until V8 recompiles it. Not at the end, and not while
+    // the buffer is large (a huge text is then streamed as it comes).
+    this.holdIncomplete = !final && len - pos <= MAX_HELD;
     while (pos < len) {
       const lt = buf.indexOf("<", pos);
+      if (lt < 0) break; // text at the end of the buffer
       if (lt !== pos) {
-        // Character data up to the next '<' (or what we have of it).
-        let end = lt < 0 ? len : lt;
-        if (lt < 0 && !final) {
-          // Keep a possibly split entity reference for the next chunk.
-          if (this.nextSpecial(pos, Ch.Amp) < end) {
-            const amp = buf.lastIndexOf("&", end - 1);
-            if (buf.indexOf(";", amp) < 0) end = amp;
-          }
-          // Keep a trailing CR: it may be the first half of CRLF.
-          if (end > pos && buf.charCodeAt(end - 1) === Ch.Cr) end--;
-        }
-        if (end > pos) this.emitText(buf, pos, end);
-        pos = end;
-        if (lt < 0) break;
-        continue;
+        // Character data followed by markup: complete (no reference or CRLF can be split).
+        this.emitText(buf, pos, lt);
+        pos = lt;
       }
       // Markup at pos.
       if (pos + 1 >= len) break;
@@ -441,7 +449,25 @@ export class XmlTokenizer {
       if (next < 0) break; // incomplete: wait for more input
       pos = next;
     }
+    if (pos < len && !this.holdIncomplete) pos = this.trailingText(buf, pos, final);
     this.pos = pos;
+  }
+
+  /** Character data from `pos` to the end of the buffer (if that is text), less a split reference or CR. */
+  private trailingText(buf: string, pos: number, final: boolean): number {
+    if (buf.charCodeAt(pos) === Ch.Lt) return pos; // incomplete markup, not text
+    let end = buf.length;
+    if (!final) {
+      // Keep a possibly split entity reference for the next chunk.
+      if (this.nextSpecial(pos, Ch.Amp) < end) {
+        const amp = buf.lastIndexOf("&", end - 1);
+        if (buf.indexOf(";", amp) < 0) end = amp;
+      }
+      // Keep a trailing CR: it may be the first half of CRLF.
+      if (end > pos && buf.charCodeAt(end - 1) === Ch.Cr) end--;
+    }
+    if (end > pos) this.emitText(buf, pos, end);
+    return end;
   }
 
   /**
@@ -625,6 +651,18 @@ export class XmlTokenizer {
       this.openAttributes = list;
       selfClosing = list.selfClosing;
     }
+    // Where the element's content, up to the end tag of a leaf, may be: see run for holding.
+    const leafPath = !selfClosing && this.handler.leafElement !== undefined;
+    let lt = -1;
+    let after = 0;
+    if (leafPath) {
+      lt = buf.indexOf("<", i);
+      after = lt + 2 + (nameEnd - pos - 1);
+      // (Written so that nothing in it but `return` runs only when holding: code that has
+      // never run has no type feedback, and reaching it deoptimizes the function.)
+      const contentSeen = lt >= 0 && after < len;
+      if (this.holdIncomplete && !contentSeen) return -1;
+    }
 
     const depth = this.depth;
     if (depth === 0) {
@@ -656,11 +694,8 @@ export class XmlTokenizer {
           this.xsiType = attributes.typeValues[k];
       }
     }
-    if (!selfClosing && this.handler.leafElement !== undefined) {
+    if (leafPath) {
       // `<name …>text</name>`, complete in the buffer: one call instead of three.
-      const lt = buf.indexOf("<", i);
-      const nameLength = nameEnd - pos - 1;
-      const after = lt + 2 + nameLength;
       if (
         lt >= 0 &&
         after < len &&
@@ -676,7 +711,7 @@ export class XmlTokenizer {
             this.nextSpecial(i, Ch.Amp) < lt || this.nextSpecial(i, Ch.Cr) < lt
               ? ownString(this.normalizeText(buf.slice(i, lt), i))
               : undefined;
-          this.handler.leafElement(ns, local, this);
+          this.handler.leafElement!(ns, local, this);
           this.leafNormalized = undefined;
           this.popElement();
           return after + 1;
