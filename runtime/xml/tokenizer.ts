@@ -655,12 +655,14 @@ export class XmlTokenizer {
     const leafPath = !selfClosing && this.handler.leafElement !== undefined;
     let lt = -1;
     let after = 0;
+    /** The next '<' and the '>' a leaf's end tag would end with are both in the buffer. */
+    let contentSeen = false;
     if (leafPath) {
       lt = buf.indexOf("<", i);
       after = lt + 2 + (nameEnd - pos - 1);
       // (Written so that nothing in it but `return` runs only when holding: code that has
       // never run has no type feedback, and reaching it deoptimizes the function.)
-      const contentSeen = lt >= 0 && after < len;
+      contentSeen = lt >= 0 && after < len;
       if (this.holdIncomplete && !contentSeen) return -1;
     }
 
@@ -696,12 +698,7 @@ export class XmlTokenizer {
     }
     if (leafPath) {
       // `<name …>text</name>`, complete in the buffer: one call instead of three.
-      if (
-        lt >= 0 &&
-        after < len &&
-        buf.charCodeAt(lt + 1) === Ch.Slash &&
-        buf.charCodeAt(after) === Ch.Gt
-      ) {
+      if (contentSeen && buf.charCodeAt(lt + 1) === Ch.Slash && buf.charCodeAt(after) === Ch.Gt) {
         // `</` right after text ends this element in well-formed XML; the name check guards
         // the rest (indexOf finds a match in place natively, a mismatch is an error anyway).
         if (buf.indexOf(name, lt + 2) === lt + 2) {
