@@ -90,6 +90,8 @@ class Frame {
   /** Mode.Object: the codec's members (resolved once per value, not per child). */
   fields: readonly FieldSpec[] = NO_FIELDS;
   fieldMap: ReadonlyMap<string, FieldSpec> | undefined;
+  /** Mode.Object: the members' names as bytes (ObjectLayout.nameBytes). */
+  nameBytes: readonly (Uint8Array | undefined)[] = NO_NAMES;
   /** Mode.Object: where the next member is expected in wire order. */
   cursor = 0;
   /** Mode.Object: the highest member index assigned so far. */
@@ -99,6 +101,13 @@ class Frame {
 }
 
 const NO_FIELDS: readonly FieldSpec[] = [];
+const NO_NAMES: readonly (Uint8Array | undefined)[] = [];
+
+/** Does `bytes` hold `name` at `at`? */
+function sameBytesAt(bytes: Uint8Array, at: number, name: Uint8Array): boolean {
+  for (let k = 0; k < name.length; k++) if (bytes[at + k] !== name[k]) return false;
+  return true;
+}
 
 /** Strings up to this length are shared within one response (see SharedStrings). */
 const SHARED_MAX_LENGTH = 32;
@@ -364,6 +373,65 @@ export class StreamDecoder implements XmlHandler {
   }
 
   /**
+   * Leaf members of the object being decoded, `<name>text</name>` one after another, read
+   * straight from the bytes: a member is recognised by comparing the names the object
+   * expects next with the bytes in place (as findField tries them), so no name is scanned,
+   * cut or looked up, and its value is made as leafElement makes it. Anything else (an
+   * attribute, an object or list member, a reference in the text, an element the chunk
+   * has not all of) is left to the general path. Why (perf): most elements of a listing
+   * are such leaves; this takes 3-9% off a decode (README, Benchmarks).
+   */
+  leafRun(buf: string, bytes: Uint8Array, pos: number, tokenizer: XmlTokenizer): number {
+    if (this.skipDepth !== 0) return pos;
+    const top = this.frames[this.depth]!;
+    if (top.mode !== Mode.Object) return pos;
+    const fields = top.fields;
+    const names = top.nameBytes;
+    const len = buf.length;
+    for (;;) {
+      // The member after the previous one, or one of the few after it (optional ones left out).
+      const from = top.cursor;
+      const end = Math.min(fields.length, from + 4);
+      const first = bytes[pos + 1];
+      let k = from;
+      let name: Uint8Array | undefined;
+      for (; k < end; k++) {
+        name = names[k];
+        if (
+          name !== undefined &&
+          name[0] === first &&
+          pos + 1 + name.length < len && // (reads past the end would deoptimize)
+          bytes[pos + 1 + name.length] === 62 /* > */ &&
+          sameBytesAt(bytes, pos + 1, name)
+        )
+          break;
+      }
+      if (k === end) return pos;
+      const field = fields[k]!;
+      const codec = field.codec;
+      if (field.list || (codec.kind !== "primitive" && codec.kind !== "enum")) return pos;
+      const n = name!.length;
+      const textStart = pos + n + 2;
+      const lt = buf.indexOf("<", textStart);
+      const gt = lt + n + 2;
+      if (
+        lt < 0 ||
+        gt >= len ||
+        bytes[lt + 1] !== 47 /* / */ ||
+        bytes[gt] !== 62 ||
+        !sameBytesAt(bytes, lt + 2, name!) ||
+        !tokenizer.leafAt(textStart, lt)
+      )
+        return pos;
+      top.cursor = k + 1;
+      this.assign(top, field, this.leafValue(codec, tokenizer, field.name));
+      pos = gt + 1;
+      // Go on while another start tag follows at once.
+      if (pos + 1 >= len || bytes[pos] !== 60 /* < */ || bytes[pos + 1] === 47) return pos;
+    }
+  }
+
+  /**
    * The codec of member `field` of the object in `top`. A property value (`val` of a
    * DynamicProperty or PropertyChange) takes the type its property path has on the
    * managed type that holds it, when the schema knows it; `memberIsList` then says whether
@@ -532,6 +600,7 @@ export class StreamDecoder implements XmlHandler {
     const layout = codec.layout();
     frame.fields = layout.fields;
     frame.fieldMap = layout.fieldMap;
+    frame.nameBytes = layout.nameBytes;
     frame.value = layout.newValue();
   }
 

@@ -86,6 +86,7 @@ class LazyObjectCodec<T> implements ObjectCodec<T> {
       fieldMap: new Map(fields.map((f) => [f.name, f])),
       requiredFields: fields.filter((f) => f.required).map((f) => f.name),
       newValue: newValueMaker(this.typeName),
+      nameBytes: fields.map((f) => asciiBytes(f.name)),
     };
     return this.resolved;
   }
@@ -125,6 +126,17 @@ function newValueMaker(typeName: string): () => { $type: string } {
   Value.prototype = Object.prototype;
   const Ctor = Value as unknown as new () => { $type: string };
   return () => new Ctor();
+}
+
+/** `text` as bytes, one per character, when it is ASCII. */
+function asciiBytes(text: string): Uint8Array | undefined {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) return undefined;
+    bytes[i] = c;
+  }
+  return bytes;
 }
 
 export function defineObject<T>(def: ObjectDefinition): ObjectCodec<T> {

@@ -135,6 +135,11 @@ export interface ObjectLayout {
   readonly fieldMap: ReadonlyMap<string, FieldSpec>;
   readonly requiredFields: readonly string[];
   readonly newValue: () => { $type: string };
+  /**
+   * Each member's element name as bytes (undefined for a name that is not ASCII), which
+   * the decoder compares in place with a response's bytes (see StreamDecoder.leafRun).
+   */
+  readonly nameBytes: readonly (Uint8Array | undefined)[];
 }
 
 export type Codec = PrimitiveCodec | EnumCodec | ReferenceCodec | AnyCodec | ObjectCodec;

@@ -27,6 +27,14 @@ export interface XmlHandler {
    * tokenizer, only if wanted: `leafText()` to parse it, `ownLeafText()` to keep it.
    */
   leafElement?(ns: string, local: string, tokenizer: XmlTokenizer): void;
+  /**
+   * Optional fast path for a run of leaf children of the current element, called at a
+   * start tag inside it when the text being read is ASCII: `bytes[i]` is `buf`'s character
+   * i, and `buf[pos]` is the tag's '<'. It reads as many whole leaves `<name>text</name>`
+   * as it recognises (each one's text made readable by `tokenizer.leafAt`, as for
+   * leafElement) and returns the position after the last, or `pos` when it read none.
+   */
+  leafRun?(buf: string, bytes: Uint8Array, pos: number, tokenizer: XmlTokenizer): number;
 }
 
 const enum Ch {
@@ -445,7 +453,17 @@ export class XmlTokenizer {
       if (c1 === Ch.Slash) next = this.endTag(buf, pos);
       else if (c1 === Ch.Bang) next = this.bang(buf, pos);
       else if (c1 === Ch.Question) next = this.processingInstruction(buf, pos);
-      else next = this.startTag(buf, pos);
+      else {
+        const bytes = this.asciiBytes;
+        if (bytes !== undefined && this.depth > 0 && this.handler.leafRun !== undefined) {
+          const after = this.handler.leafRun(buf, bytes, pos, this);
+          if (after !== pos) {
+            pos = after;
+            continue;
+          }
+        }
+        next = this.startTag(buf, pos);
+      }
       if (next < 0) break; // incomplete: wait for more input
       pos = next;
     }
@@ -721,6 +739,17 @@ export class XmlTokenizer {
       this.popElement();
     }
     return i;
+  }
+
+  /**
+   * For leafRun: make buf[start, end) the text that leafText and ownLeafText read, when it
+   * is plain (no reference or CR to resolve); false when it is not.
+   */
+  leafAt(start: number, end: number): boolean {
+    if (this.nextSpecial(start, Ch.Amp) < end || this.nextSpecial(start, Ch.Cr) < end) return false;
+    this.leafStart = start;
+    this.leafEnd = end;
+    return true;
   }
 
   /**
