@@ -2,6 +2,7 @@
  * The listing the benchmark times, shared by bench/list.ts (the full SDK) and
  * bench/list-lean.ts (esx-vi/lean): options from the command line, one line per run.
  */
+import { createInterface } from "node:readline";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import {
@@ -69,6 +70,12 @@ export async function main(types: ConnectionTypes | undefined): Promise<void> {
       default: false,
       describe: "also print where the time went: ttfb_ms, first_to_last_ms and decode_ms",
     })
+    .option("paced", {
+      type: "boolean",
+      default: false,
+      describe:
+        "one listing per line read from standard input (instead of --repeat), until it closes",
+    })
     .strict()
     .parseAsync();
 
@@ -130,7 +137,13 @@ export async function main(types: ConnectionTypes | undefined): Promise<void> {
     };
   }
 
-  for (let i = 0; i < argv.repeat; i++) {
+  // --paced: the bench interleaves single listings of two processes (see bench/run.ts).
+  const turns: AsyncIterable<unknown> = argv.paced
+    ? createInterface({ input: process.stdin })
+    : (async function* () {
+        for (let i = 0; i < argv.repeat; i++) yield i;
+      })();
+  for await (const _turn of turns) {
     const started = performance.now();
     let line: string;
     if (argv.raw) {

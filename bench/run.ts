@@ -16,7 +16,9 @@
  *    time; the median of 5 processes).
  * Every client runs as its own process; medians over the repetitions; ratios from this run.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -39,10 +41,11 @@ const argv = await yargs(hideBin(process.argv))
   .option("vms", { type: "number", default: 5000 })
   .option("repeat", { type: "number", default: 5 })
   .option("rounds", { type: "number", default: 3 })
+  .option("turns", { type: "number", default: 20 })
   .check((a) =>
-    [a.vms, a.repeat, a.rounds].every((n) => Number.isInteger(n) && n >= 1)
+    [a.vms, a.repeat, a.rounds, a.turns].every((n) => Number.isInteger(n) && n >= 1)
       ? true
-      : "--vms, --repeat and --rounds must be whole numbers of at least 1",
+      : "--vms, --repeat, --rounds and --turns must be whole numbers of at least 1",
   )
   .strict()
   .parseAsync();
@@ -102,6 +105,28 @@ const go = spawnSync("go", ["build", "-o", join(out, "govmomi-list"), "./bench/g
 if (go.status !== 0) throw new Error(`cannot build the govmomi client: ${go.stderr}`);
 if (!existsSync("/usr/bin/python3"))
   throw new Error("/usr/bin/python3 (Debian's, with python3-pyvmomi) is needed");
+
+/** A client process that lists once for each line written to it (`--paced`). */
+function pacedClient(name: string, cmd: string, args: string[]) {
+  const child = spawn(cmd, [...args, "--paced"], { stdio: ["pipe", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  return {
+    name,
+    async list(): Promise<number> {
+      child.stdin.write("\n");
+      const next = await lines.next();
+      const ms = next.done ? undefined : /list_ms=([\d.]+)/.exec(next.value as string)?.[1];
+      if (ms === undefined) throw new Error(`${name} failed: ${stderr}`);
+      return Number(ms);
+    },
+    async close(): Promise<void> {
+      child.stdin.end();
+      if (child.exitCode === null) await once(child, "exit");
+    },
+  };
+}
 
 console.log(`vcsim: 1 cluster x 4 hosts, ${argv.vms} VMs`);
 const sim = await startVcsim([
@@ -283,11 +308,51 @@ try {
       `   ${r.name.padEnd(13)} ${r.first.toFixed(0).padStart(8)} ${x(r.first, gov.first).padStart(5)} ${x(r.first, raw.first).padStart(5)} ${r.ms.toFixed(0).padStart(9)} ${x(r.ms, gov.ms).padStart(5)} ${x(r.ms, raw.ms).padStart(5)} ${r.rssMb.toFixed(0).padStart(11)} ${x(r.rssMb, gov.rssMb).padStart(5)}   ${r.runs.map((run) => run.map((v) => v.toFixed(0)).join(" ")).join(" | ")}; RSS ${r.peaks.map((v) => v.toFixed(0)).join(" ")}`,
     );
   }
+  // 4. The same listings against the raw transfer, interleaved: esx-vi, esx-vi/lean and the
+  // raw transfer in long-lived processes, one listing each in turn (the order rotating every
+  // turn), so that each turn's three listings meet the same state of this shared machine and
+  // of vcsim. A process's first two listings are not measured.
+  const paced = [clients[0]!, clients[1]!, clients[4]!].map(([name, cmd, args]) =>
+    pacedClient(name, cmd, args),
+  );
+  const turnMs = paced.map(() => [] as number[]);
+  try {
+    for (const c of paced) for (let k = 0; k < 2; k++) await c.list();
+    for (let turn = 0; turn < argv.turns; turn++) {
+      for (let k = 0; k < paced.length; k++) {
+        const j = (k + turn) % paced.length;
+        turnMs[j]!.push(await paced[j]!.list());
+      }
+    }
+  } finally {
+    for (const c of paced) await c.close();
+  }
+  const rawTurns = turnMs[2]!;
+  const interleaved = paced.map((c, j) => ({
+    name: c.name,
+    ms: median(turnMs[j]!),
+    // Each turn's listing over the raw transfer's in the same turn.
+    perTurn: median(turnMs[j]!.map((t, turn) => t / rawTurns[turn]!)),
+  }));
+  console.log(
+    `\n4. the same listing interleaved with the raw transfer: one listing per process in turn (rotating order), ${argv.turns} turns after 2 unmeasured listings each`,
+  );
+  console.log(
+    `   ${"client".padEnd(13)} ${"median ms".padStart(9)} ${"x raw".padStart(5)} ${"x raw per turn".padStart(14)}   runs (ms)`,
+  );
+  for (const [j, r] of interleaved.entries()) {
+    console.log(
+      `   ${r.name.padEnd(13)} ${r.ms.toFixed(0).padStart(9)} ${x(r.ms, interleaved[2]!.ms).padStart(5)} ${r.perTurn.toFixed(2).padStart(14)}   ${turnMs[j]!.map((v) => v.toFixed(0)).join(" ")}`,
+    );
+  }
+
   const verdict = (ok: boolean) => (ok ? "met" : "NOT met");
-  for (const r of [ours, lean]) {
+  for (const [j, r] of [ours, lean].entries()) {
+    const turns = interleaved[j]!;
     console.log(
       `\ntargets, ${r.name}: listing <= 0.8 x govmomi: median ${x(r.ms, gov.ms)} ${verdict(r.ms <= 0.8 * gov.ms)}, first ${x(r.first, gov.first)} ${verdict(r.first <= 0.8 * gov.first)}; ` +
-        `<= 1.5 x raw: median ${x(r.ms, raw.ms)} ${verdict(r.ms <= 1.5 * raw.ms)}, first ${x(r.first, raw.first)} ${verdict(r.first <= 1.5 * raw.first)}; ` +
+        `<= 1.5 x raw: median ${x(r.ms, raw.ms)} ${verdict(r.ms <= 1.5 * raw.ms)}, first ${x(r.first, raw.first)} ${verdict(r.first <= 1.5 * raw.first)}, ` +
+        `interleaved ${turns.perTurn.toFixed(2)} per turn ${verdict(turns.perTurn <= 1.5)}; ` +
         `peak RSS <= 1.5 x govmomi: ${x(r.rssMb, gov.rssMb)} ${verdict(r.rssMb <= 1.5 * gov.rssMb)}`,
     );
   }
