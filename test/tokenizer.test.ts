@@ -272,6 +272,28 @@ describe("XmlTokenizer", () => {
     ]);
   });
 
+  it("reads attribute lists of one length, more of them than the cache keeps, as written", () => {
+    // Twelve lists of the same length (the cache keeps eight per length), in a mixed order,
+    // one of them also with the prefix bound to another namespace on the way.
+    const types = Array.from({ length: 12 }, (_, i) => `T${String.fromCharCode(65 + i)}`);
+    const order = Array.from({ length: 120 }, (_, k) => types[(k * 7) % 12]!);
+    const xml =
+      `<r xmlns:p="urn:p">${order.map((t) => `<e p:t="${t}"/>`).join("")}` +
+      `<s xmlns:p="urn:q"><e p:t="TA"/></s></r>`;
+    for (const size of [7, xml.length]) {
+      const chunks = [];
+      for (let i = 0; i < xml.length; i += size) chunks.push(xml.slice(i, i + size));
+      const opened = events(chunks, [
+        ["urn:p", "t"],
+        ["urn:q", "t"],
+      ]).filter((e) => e[0] === "open" && e[2] === "e");
+      expect(opened.map((e) => e[3])).toEqual([
+        ...order.map((t) => ({ "{urn:p}t": t })),
+        { "{urn:q}t": "TA" },
+      ]);
+    }
+  });
+
   it.each([
     ["<a><b></a>", "end tag </a> does not match <b>", 1, 7, "a/b"],
     ["<a>\n  <b>\n</a>", "end tag </a> does not match <b>", 3, 1, "a/b"],

@@ -88,6 +88,8 @@ function isXmlChar(cp: number): boolean {
 
 /** Attribute lists longer than this are parsed every time (and the cache stays small). */
 const MAX_CACHED_ATTRIBUTES = 256;
+/** Cached attribute lists of one length at most (the cache holds at most 256 × 8). */
+const MAX_SAME_LENGTH = 8;
 
 /** A start tag's attributes, with what the tokenizer derives from them worked out once. */
 interface AttributeList {
@@ -106,6 +108,8 @@ interface AttributeList {
   /** Attributes `p:type` that are xsi:type when `p` is bound to the XSI namespace. */
   typePrefixes: string[];
   typeValues: string[];
+  /** The next cached list with text of the same length. */
+  next: AttributeList | undefined;
 }
 
 /**
@@ -220,8 +224,45 @@ export class XmlTokenizer {
   private readonly parsedValues: string[] = [];
   private parsedCount = 0;
   private parsedSelfClosing = false;
-  /** Parsed attribute lists by the length of their text; see startTag. */
+  /**
+   * Parsed attribute lists by the length of their text, each length a short chain (see
+   * startTag): lists of one length are common (xsi:type values of one length on the
+   * elements of a device list), and with one list per length they evicted each other.
+   */
   private readonly attributeCache = new Map<number, AttributeList>();
+
+  /** The cached list whose text is buf[i, gt), moved to the front of its chain; or undefined. */
+  private cachedAttributes(buf: string, i: number, gt: number): AttributeList | undefined {
+    const first = this.attributeCache.get(gt - i);
+    if (first === undefined) return undefined;
+    // (slice and === compare natively; startsWith is far slower here)
+    const text = buf.slice(i, gt);
+    if (text === first.text) return first;
+    for (let before = first, list = first.next; list !== undefined; list = list.next) {
+      if (text === list.text) {
+        before.next = list.next;
+        list.next = first;
+        this.attributeCache.set(gt - i, list);
+        return list;
+      }
+      before = list;
+    }
+    return undefined;
+  }
+
+  /** Put `list` at the front of its length's chain, dropping the chain's last beyond the limit. */
+  private cacheAttributes(list: AttributeList): void {
+    const length = list.text.length;
+    list.next = this.attributeCache.get(length);
+    this.attributeCache.set(length, list);
+    let kept = 1;
+    for (let l = list; l.next !== undefined; l = l.next) {
+      if (++kept > MAX_SAME_LENGTH) {
+        l.next = undefined;
+        break;
+      }
+    }
+  }
 
   /** Lines in text already dropped from `buf`, for error positions. */
   private linesBefore = 1;
@@ -652,9 +693,8 @@ export class XmlTokenizer {
       // thousands of elements: a list seen before is recognised by its text, not parsed again.
       const gt = buf.indexOf(">", i);
       if (gt < 0) return -1; // a start tag ends with '>': this one is not complete yet
-      let list = gt - i <= MAX_CACHED_ATTRIBUTES ? this.attributeCache.get(gt - i) : undefined;
-      // (slice and === compare natively; startsWith is far slower here)
-      if (list !== undefined && buf.slice(i, gt) === list.text) i = gt + 1;
+      let list = gt - i <= MAX_CACHED_ATTRIBUTES ? this.cachedAttributes(buf, i, gt) : undefined;
+      if (list !== undefined) i = gt + 1;
       else {
         const start = i;
         i = this.attributes(buf, i);
@@ -662,7 +702,7 @@ export class XmlTokenizer {
         list = this.describeAttributes(pos);
         if (i === gt + 1 && gt - start <= MAX_CACHED_ATTRIBUTES) {
           list.text = ownString(buf.slice(start, gt));
-          this.attributeCache.set(gt - start, list);
+          this.cacheAttributes(list);
         }
       }
       attributes = list;
@@ -884,6 +924,7 @@ export class XmlTokenizer {
       type: undefined,
       typePrefixes: [],
       typeValues: [],
+      next: undefined,
     };
     for (let k = 0; k < list.names.length; k++) {
       const a = list.names[k]!;
