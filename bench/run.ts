@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --vms 5000 --repeat 5]
+ * npm run bench [-- --vms 5000 --repeat 5 --rounds 3 --turns 24]
  *
  * 1. Decode throughput: a RetrievePropertiesEx response of N VMs with summary and
  *    config.hardware, captured from vcsim, decoded into typed objects by esx-vi (in 64 KiB
@@ -14,6 +14,10 @@
  *    listings (one per process) and the median of all the others.
  * 3. Peak RSS of one listing (each client again in fresh processes, one listing each, GNU
  *    time; the median of 5 processes).
+ * 4. The listing of esx-vi and esx-vi/lean interleaved with the raw transfer: three
+ *    long-lived processes, one listing each per turn, every order of the three alike, a
+ *    quiet pause before each; the median of each one's listing over the raw transfer's in
+ *    the same turn.
  * Every client runs as its own process; medians over the repetitions; ratios from this run.
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -41,7 +45,7 @@ const argv = await yargs(hideBin(process.argv))
   .option("vms", { type: "number", default: 5000 })
   .option("repeat", { type: "number", default: 5 })
   .option("rounds", { type: "number", default: 3 })
-  .option("turns", { type: "number", default: 20 })
+  .option("turns", { type: "number", default: 24 })
   .check((a) =>
     [a.vms, a.repeat, a.rounds, a.turns].every((n) => Number.isInteger(n) && n >= 1)
       ? true
@@ -309,18 +313,30 @@ try {
     );
   }
   // 4. The same listings against the raw transfer, interleaved: esx-vi, esx-vi/lean and the
-  // raw transfer in long-lived processes, one listing each in turn (the order rotating every
-  // turn), so that each turn's three listings meet the same state of this shared machine and
-  // of vcsim. A process's first two listings are not measured.
+  // raw transfer in long-lived processes, one listing each in turn, so that each turn's three
+  // listings meet the same state of this shared machine and of vcsim. The turns go through
+  // all six orders of the three (a rotation alone would always put the raw transfer right
+  // after a decoding client, whose aftermath — vcsim collecting the garbage of an 11 MB
+  // response, V8's background work — would then fall on it), and each listing starts after a
+  // quiet pause. A process's first two listings are not measured.
   const paced = [clients[0]!, clients[1]!, clients[4]!].map(([name, cmd, args]) =>
     pacedClient(name, cmd, args),
   );
   const turnMs = paced.map(() => [] as number[]);
+  const QUIET_MS = 300;
   try {
     for (const c of paced) for (let k = 0; k < 2; k++) await c.list();
+    const orders = [
+      [0, 1, 2],
+      [1, 2, 0],
+      [2, 0, 1],
+      [0, 2, 1],
+      [2, 1, 0],
+      [1, 0, 2],
+    ];
     for (let turn = 0; turn < argv.turns; turn++) {
-      for (let k = 0; k < paced.length; k++) {
-        const j = (k + turn) % paced.length;
+      for (const j of orders[turn % orders.length]!) {
+        await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
         turnMs[j]!.push(await paced[j]!.list());
       }
     }
@@ -335,7 +351,7 @@ try {
     perTurn: median(turnMs[j]!.map((t, turn) => t / rawTurns[turn]!)),
   }));
   console.log(
-    `\n4. the same listing interleaved with the raw transfer: one listing per process in turn (rotating order), ${argv.turns} turns after 2 unmeasured listings each`,
+    `\n4. the same listing interleaved with the raw transfer: one listing per process in turn (every order of the three alike, ${QUIET_MS} ms quiet before each), ${argv.turns} turns after 2 unmeasured listings each`,
   );
   console.log(
     `   ${"client".padEnd(13)} ${"median ms".padStart(9)} ${"x raw".padStart(5)} ${"x raw per turn".padStart(14)}   runs (ms)`,
