@@ -379,7 +379,7 @@ export class StreamDecoder implements XmlHandler {
    * cut or looked up, and its value is made as leafElement makes it. Anything else (an
    * attribute, an object or list member, a reference in the text, an element the chunk
    * has not all of) is left to the general path. Why (perf): most elements of a listing
-   * are such leaves; this takes 3-9% off a decode (README, Benchmarks).
+   * are such leaves; this takes about a tenth off a decode (README, Benchmarks).
    */
   leafRun(buf: string, bytes: Uint8Array, pos: number, tokenizer: XmlTokenizer): number {
     if (this.skipDepth !== 0) return pos;
