@@ -137,7 +137,7 @@ export async function main(types: ConnectionTypes | undefined): Promise<void> {
     };
   }
 
-  // --paced: the bench interleaves single listings of two processes (see bench/run.ts).
+  // --paced: the bench interleaves single listings of three processes (see bench/run.ts).
   const turns: AsyncIterable<unknown> = argv.paced
     ? createInterface({ input: process.stdin })
     : (async function* () {
