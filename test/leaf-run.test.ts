@@ -210,3 +210,167 @@ describe("what leaf runs leave to the general path", () => {
     else expect(outcome).toHaveProperty("value.guestHeartbeatStatus", "purple");
   });
 });
+
+/** A RetrieveResult of `n` VMs as vcsim writes one (xsi bound on each value), or a real server (bound once). */
+function listing(n: number, form: "vcsim" | "server"): string {
+  const xsi =
+    form === "vcsim"
+      ? `xmlns:XMLSchema-instance="http://www.w3.org/2001/XMLSchema-instance" XMLSchema-instance:type`
+      : "xsi:type";
+  const prop = (name: string, type: string, val: string) =>
+    `<propSet><name>${name}</name><val ${xsi}="${type}">${val}</val></propSet>`;
+  let objects = "";
+  for (let i = 0; i < n; i++) {
+    objects +=
+      `<objects><obj type="VirtualMachine">vm-${i}</obj>` +
+      prop("name", "xsd:string", `VM ${i}`) +
+      prop("runtime.powerState", "VirtualMachinePowerState", "poweredOn") +
+      prop("config.hardware.memoryMB", "xsd:int", String(32 * (i + 1))) +
+      prop(
+        "summary",
+        "VirtualMachineSummary",
+        `<vm type="VirtualMachine">vm-${i}</vm>` +
+          `<runtime><host type="HostSystem">host-${i % 2}</host><connectionState>connected</connectionState>` +
+          `<powerState>poweredOn</powerState><toolsInstallerMounted>false</toolsInstallerMounted>` +
+          `<bootTime>2026-12-07T00:18:10.227833845Z</bootTime><numMksConnections>0</numMksConnections></runtime>` +
+          `<guest><guestId>otherGuest</guestId><toolsStatus>toolsNotInstalled</toolsStatus></guest>` +
+          `<config><name>VM ${i}</name><template>false</template><vmPathName>[ds] vm/vm.vmx</vmPathName>` +
+          `<memorySizeMB>32</memorySizeMB><numCpu>1</numCpu></config>` +
+          `<storage><committed>0</committed><uncommitted>0</uncommitted><unshared>0</unshared>` +
+          `<timestamp>2026-12-07T00:18:10.227621529Z</timestamp></storage>` +
+          `<quickStats><guestHeartbeatStatus>gray</guestHeartbeatStatus></quickStats>` +
+          `<overallStatus>green</overallStatus>`,
+      ) +
+      `</objects>`;
+  }
+  return `<returnval ${NS}>${objects}</returnval>`;
+}
+
+describe("runs read data objects, members with attributes and end tags as the general path does", () => {
+  it.each(["vcsim", "server"] as const)("a listing in %s's form", (form) => {
+    const { outcome } = same("RetrieveResult", listing(3, form));
+    const objects = (outcome as { value: { objects: any[] } }).value.objects;
+    expect(objects).toHaveLength(3);
+    expect(objects[2].obj).toEqual({ type: "VirtualMachine", value: "vm-2" });
+    expect(objects[2].propSet.map((p: { val: unknown }) => p.val).slice(0, 3)).toEqual([
+      "VM 2",
+      "poweredOn",
+      96,
+    ]);
+    const summary = objects[2].propSet[3].val;
+    expect(summary.runtime.host).toEqual({ type: "HostSystem", value: "host-0" });
+    expect(summary.runtime.bootTime).toBeInstanceOf(Date);
+    expect(summary.storage.committed).toBe(0n);
+    expect(summary.quickStats).toEqual({
+      $type: "VirtualMachineQuickStats",
+      guestHeartbeatStatus: "gray",
+    });
+  });
+
+  it("runs read a listing through, once each attribute text has been seen", () => {
+    // In one chunk, a new run starts only where the general path parses an attribute
+    // list it has not seen before: as many for 40 VMs as for 2.
+    const runs = (n: number) => decode("RetrieveResult", listing(n, "vcsim"), 1 << 20, true);
+    expect(runs(40).fastLeaves).toBe(runs(2).fastLeaves);
+    expect(runs(2).fastLeaves).toBeLessThan(10);
+  });
+});
+
+describe("what runs leave to the general path, around data objects and attributes", () => {
+  const one = (inner: string) => `<returnval ${NS}><objects>${inner}</objects></returnval>`;
+  const vm = `<obj type="VirtualMachine">vm-1</obj>`;
+  const name = (val: string) => `<propSet><name>name</name>${val}</propSet>`;
+
+  it.each([
+    ["space between members", `\n  ${vm}\n  ${name(`<val xsi:type="xsd:string">a</val>`)}\n`],
+    [
+      "space before an object's end tag's '>'",
+      `${vm}<propSet><name>name</name><val xsi:type="xsd:string">a</val></propSet >`,
+    ],
+    [
+      "an element this schema does not have, with children",
+      `${vm}<newThing><a>1</a></newThing>${name(`<val xsi:type="xsd:string">a</val>`)}`,
+    ],
+    [
+      "'>' in an attribute value",
+      `${vm}${name(`<val xsi:type="xsd:string" a="x>y">a</val>`)}${name(`<val xsi:type="xsd:string" a="x>y">b</val>`)}`,
+    ],
+    [
+      "a default namespace declared on a member",
+      `<obj xmlns="urn:vim25" type="VirtualMachine">vm-1</obj>`,
+    ],
+    ["a value without xsi:type", `${vm}${name("<val>a</val>")}`],
+    [
+      "a list in an anyType value",
+      `${vm}<propSet><name>x</name><val xsi:type="ArrayOfString"><string>a</string><string>b</string></val></propSet>`,
+    ],
+    [
+      "references in a value with attributes",
+      `${vm}${name(`<val xsi:type="xsd:string">a&amp;b&#x3c;</val>`)}`,
+    ],
+    ["a self-closing value with attributes", `${vm}${name(`<val xsi:type="xsd:string"/>`)}`],
+    [
+      "an attribute list too long to keep",
+      `${vm}${name(`<val xsi:type="xsd:string" a="${"x".repeat(300)}">a</val>`)}`,
+    ],
+  ])("%s", (_what, inner) => {
+    expect(same("RetrieveResult", one(inner)).outcome).toHaveProperty("value");
+  });
+
+  it.each([
+    ["a self-closing data object", `${vm}<propSet/>`, "DecodeError: .*required element <name>"],
+    [
+      "a wrong end tag of a data object",
+      `${vm}${name(`<val xsi:type="xsd:string">a</val>`).replace("</propSet>", "</propSeX>")}`,
+      "XmlSyntaxError: .*does not match",
+    ],
+    [
+      "a wrong end tag after attributes",
+      `<obj type="VirtualMachine">vm-1</obX>`,
+      "XmlSyntaxError: .*does not match",
+    ],
+    [
+      "a data object given twice",
+      `${vm}<propSet><name>a</name></propSet>`.replace(
+        "<propSet>",
+        "<propSet><name>n</name><name>m</name>",
+      ),
+      "DecodeError: .*appears more than once",
+    ],
+    [
+      "an undeclared prefix in a value's type",
+      `${vm}<propSet><name>x</name><val xsi:type="foo:Bar">a</val></propSet>`,
+      "XmlSyntaxError: .*undeclared namespace prefix",
+    ],
+  ])("%s", (_what, inner, error) => {
+    const { outcome } = same("RetrieveResult", one(inner));
+    expect(outcome).toHaveProperty("error", expect.stringMatching(new RegExp(`^${error}`)));
+  });
+
+  it("an error found while a start tag is handled points at that tag, in any chunking", () => {
+    const xml = one(`${vm}<propSet><name>x</name><val xsi:type="foo:Bar">a</val></propSet>`);
+    const column = xml.indexOf("<val") + 1;
+    for (const leafRuns of [false, true])
+      for (const size of [1, 7, 1 << 20]) {
+        expect(decode("RetrieveResult", xml, size, leafRuns).outcome).toHaveProperty(
+          "error",
+          expect.stringContaining(`line 1, column ${column} `),
+        );
+      }
+  });
+
+  it("a data object given twice where one is allowed", () => {
+    const summary = (runtime: string) =>
+      `<v ${NS}>${runtime}${runtime}<quickStats/><overallStatus>green</overallStatus></v>`;
+    const { outcome } = same(
+      "VirtualMachineSummary",
+      summary(
+        "<runtime><connectionState>connected</connectionState><powerState>poweredOn</powerState><toolsInstallerMounted>false</toolsInstallerMounted><numMksConnections>0</numMksConnections></runtime>",
+      ),
+    );
+    expect(outcome).toHaveProperty(
+      "error",
+      expect.stringMatching(/^DecodeError: .*<runtime> appears more than once/),
+    );
+  });
+});

@@ -373,62 +373,135 @@ export class StreamDecoder implements XmlHandler {
   }
 
   /**
-   * Leaf members of the object being decoded, `<name>text</name>` one after another, read
-   * straight from the bytes: a member is recognised by comparing the names the object
+   * Members of the object being decoded, read straight from the bytes one after another:
+   * leaves `<name>text</name>`, data objects `<name>` (whose members are then read the same
+   * way), members whose attribute text (an xsi:type, a reference's type) the tokenizer has
+   * seen before, and end tags. A member is recognised by comparing the names the object
    * expects next with the bytes in place (as findField tries them), so no name is scanned,
-   * cut or looked up, and its value is made as leafElement makes it. Anything else (an
-   * attribute, an object or list member, a reference in the text, an element the chunk
-   * has not all of) is left to the general path. Why (perf): most elements of a listing
-   * are such leaves; this takes about a tenth off a decode (README, Benchmarks).
+   * cut or looked up; it is then handled as startTag and openElement or leafElement would.
+   * Anything else (a prefixed name, attributes not seen before, a reference or CR in a
+   * text, space between elements, an element the chunk has not all of) is left to the
+   * general path. Why (perf): nearly every element of a listing is read here, and the
+   * general path costs more per element; README, Benchmarks, gives the gain.
    */
   leafRun(buf: string, bytes: Uint8Array, pos: number, tokenizer: XmlTokenizer): number {
-    if (this.skipDepth !== 0) return pos;
-    const top = this.frames[this.depth]!;
-    if (top.mode !== Mode.Object) return pos;
-    const fields = top.fields;
-    const names = top.nameBytes;
     const len = buf.length;
     for (;;) {
-      // The member after the previous one, or one of the few after it (optional ones left out).
-      const from = top.cursor;
-      const end = Math.min(fields.length, from + 4);
-      const first = bytes[pos + 1];
-      let k = from;
-      let name: Uint8Array | undefined;
-      for (; k < end; k++) {
-        name = names[k];
-        if (
-          name !== undefined &&
-          name[0] === first &&
-          pos + 1 + name.length < len && // (reads past the end would deoptimize)
-          bytes[pos + 1 + name.length] === 62 /* > */ &&
-          sameBytesAt(bytes, pos + 1, name)
-        )
-          break;
+      if (this.skipDepth !== 0) return pos;
+      const top = this.frames[this.depth]!;
+      if (top.mode !== Mode.Object) return pos;
+      if (bytes[pos + 1] === 47 /* / */) {
+        // The object's end tag, when it is `</name>` in place.
+        const after = tokenizer.closeInRun(buf, pos);
+        if (after < 0) return pos;
+        pos = after;
+      } else {
+        const k = this.memberAt(top, bytes, pos, len);
+        if (k < 0) return pos;
+        const field = top.fields[k]!;
+        const codec = field.codec;
+        const name = top.nameBytes[k]!;
+        const n = name.length;
+        if (bytes[pos + 1 + n] !== 62 /* > */) {
+          const after = this.memberWithAttributes(buf, bytes, pos, name, field.name, tokenizer);
+          if (after < 0) return pos;
+          pos = after;
+        } else if (codec.kind === "object") {
+          // As openElement: no attribute, so no xsi:type, so the declared type.
+          if (k >= top.cursor) top.cursor = k + 1;
+          tokenizer.openInRun(field.name, pos);
+          const frame = this.push(field.name);
+          frame.field = field;
+          this.setupObject(frame, codec);
+          if (isPropertyHolder(codec, top.codec!)) {
+            const owner = top.value.obj?.type;
+            frame.ownerType = typeof owner === "string" ? owner : undefined;
+          }
+          pos += n + 2;
+        } else {
+          if (codec.kind !== "primitive" && codec.kind !== "enum") return pos;
+          const textStart = pos + n + 2;
+          const lt = buf.indexOf("<", textStart);
+          const gt = lt + n + 2;
+          if (
+            lt < 0 ||
+            gt >= len ||
+            bytes[lt + 1] !== 47 /* / */ ||
+            bytes[gt] !== 62 /* > */ ||
+            !sameBytesAt(bytes, lt + 2, name) ||
+            !tokenizer.leafAt(textStart, lt)
+          )
+            return pos;
+          if (k >= top.cursor) top.cursor = k + 1;
+          this.assign(top, field, this.leafValue(codec, tokenizer, field.name));
+          pos = gt + 1;
+        }
       }
-      if (k === end) return pos;
-      const field = fields[k]!;
-      const codec = field.codec;
-      if (field.list || (codec.kind !== "primitive" && codec.kind !== "enum")) return pos;
-      const n = name!.length;
-      const textStart = pos + n + 2;
-      const lt = buf.indexOf("<", textStart);
-      const gt = lt + n + 2;
-      if (
-        lt < 0 ||
-        gt >= len ||
-        bytes[lt + 1] !== 47 /* / */ ||
-        bytes[gt] !== 62 ||
-        !sameBytesAt(bytes, lt + 2, name!) ||
-        !tokenizer.leafAt(textStart, lt)
-      )
-        return pos;
-      top.cursor = k + 1;
-      this.assign(top, field, this.leafValue(codec, tokenizer, field.name));
-      pos = gt + 1;
-      // Go on while another start tag follows at once.
-      if (pos + 1 >= len || bytes[pos] !== 60 /* < */ || bytes[pos + 1] === 47) return pos;
+      // Go on while another tag follows at once.
+      if (pos + 1 >= len || bytes[pos] !== 60 /* < */) return pos;
     }
+  }
+
+  /**
+   * A member `<name attributes…>` (an xsi:type, a reference's type) read in a run, when its
+   * start tag and what follows it up to the next tag are in the buffer and its attribute
+   * text was seen before: a whole leaf goes to leafElement, anything else to openElement,
+   * as startTag sends them. The position after what was read, or -1 (nothing read).
+   */
+  private memberWithAttributes(
+    buf: string,
+    bytes: Uint8Array,
+    pos: number,
+    name: Uint8Array,
+    local: string,
+    tokenizer: XmlTokenizer,
+  ): number {
+    const n = name.length;
+    const gt = buf.indexOf(">", pos + 1 + n);
+    if (gt < 0) return -1;
+    const lt = buf.indexOf("<", gt + 1);
+    const end = lt + n + 2; // the '>' of `</name>`, if that is what follows
+    if (lt < 0 || end >= buf.length) return -1;
+    if (!tokenizer.openInRunWithAttributes(buf, pos, gt, local)) return -1;
+    const ns = tokenizer.defaultNamespace();
+    if (
+      bytes[lt + 1] === 47 /* / */ &&
+      bytes[end] === 62 /* > */ &&
+      sameBytesAt(bytes, lt + 2, name) &&
+      tokenizer.leafAt(gt + 1, lt)
+    ) {
+      this.leafElement(ns, local, tokenizer);
+      tokenizer.closeLeafInRun();
+      return end + 1;
+    }
+    this.openElement(ns, local);
+    return gt + 1;
+  }
+
+  /**
+   * The member of the object in `top` whose start tag, `<name>` or `<name ` (attributes
+   * follow), is at `pos`: the previous member again (for a list) or one after it, as
+   * findField would find it; or -1. (Members left out between two sent ones are common,
+   * and a name is rejected by its first byte, so all the members after the previous one
+   * are tried.)
+   */
+  private memberAt(top: Frame, bytes: Uint8Array, pos: number, len: number): number {
+    const names = top.nameBytes;
+    const from = top.cursor;
+    const end = names.length;
+    const first = bytes[pos + 1];
+    for (let k = from > 0 ? from - 1 : 0; k < end; k++) {
+      const name = names[k];
+      if (
+        name !== undefined &&
+        name[0] === first &&
+        pos + 1 + name.length < len && // (reads past the end would deoptimize)
+        (bytes[pos + 1 + name.length] === 62 /* > */ || bytes[pos + 1 + name.length] === 32) &&
+        sameBytesAt(bytes, pos + 1, name)
+      )
+        return k;
+    }
+    return -1;
   }
 
   /**

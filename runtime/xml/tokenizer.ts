@@ -28,11 +28,14 @@ export interface XmlHandler {
    */
   leafElement?(ns: string, local: string, tokenizer: XmlTokenizer): void;
   /**
-   * Optional fast path for a run of leaf children of the current element, called at a
-   * start tag inside it when the text being read is ASCII: `bytes[i]` is `buf`'s character
-   * i, and `buf[pos]` is the tag's '<'. It reads as many whole leaves `<name>text</name>`
-   * as it recognises (each one's text made readable by `tokenizer.leafAt`, as for
-   * leafElement) and returns the position after the last, or `pos` when it read none.
+   * Optional fast path for a run of elements, called at a start tag inside the current
+   * element when the text being read is ASCII: `bytes[i]` is `buf`'s character i, and
+   * `buf[pos]` is the tag's '<'. It reads as many whole leaves `<name>text</name>` (each
+   * one's text made readable by `tokenizer.leafAt`, as for leafElement), start tags
+   * (recorded with `tokenizer.openInRun` or `openInRunWithAttributes`, then handled as
+   * openElement or leafElement would be) and end tags (`tokenizer.closeInRun`) as it
+   * recognises, one after another, and returns the position after the last, or `pos` when
+   * it read none.
    */
   leafRun?(buf: string, bytes: Uint8Array, pos: number, tokenizer: XmlTokenizer): number;
 }
@@ -208,6 +211,8 @@ export class XmlTokenizer {
    */
   xsiType: string | undefined;
   typeAttribute: string | undefined;
+  /** Where the start tag being handled begins in buf (for errors found while handling it). */
+  private tagStart = 0;
   /** Of the leaf element being reported: its text is buf[leafStart, leafEnd) or leafNormalized. */
   private leafStart = 0;
   private leafEnd = 0;
@@ -421,7 +426,8 @@ export class XmlTokenizer {
     }
     const prefix = qname.slice(0, colon);
     const ns = this.lookupPrefix(prefix);
-    if (ns === undefined) throw this.error(`undeclared namespace prefix '${prefix}' in '${qname}'`);
+    if (ns === undefined)
+      throw this.error(`undeclared namespace prefix '${prefix}' in '${qname}'`, this.tagStart);
     this.qnameNs = ns;
     this.qnameLocal = qname.slice(colon + 1);
   }
@@ -593,21 +599,12 @@ export class XmlTokenizer {
 
   private endTag(buf: string, pos: number): number {
     const depth = this.depth;
-    const expected = depth > 0 ? this.openNames[depth - 1]! : "";
-    // The usual case, compared in place: `</expected>`.
-    const after = pos + 2 + expected.length;
-    // (Reads stay inside buf: past its end charCodeAt is NaN, and V8's optimized code
-    // deoptimizes the first time it sees that, which slows the first responses decoded.)
-    if (
-      depth > 0 &&
-      after < buf.length &&
-      buf.charCodeAt(after) === Ch.Gt &&
-      sameAt(buf, pos + 2, expected)
-    ) {
-      this.handler.closeElement();
-      this.popElement();
-      return after + 1;
+    if (depth > 0) {
+      // The usual case, compared in place.
+      const after = this.closeInRun(buf, pos);
+      if (after >= 0) return after;
     }
+    const expected = depth > 0 ? this.openNames[depth - 1]! : "";
     const gt = buf.indexOf(">", pos + 2);
     if (gt < 0) return -1;
     let nameEnd = gt;
@@ -681,6 +678,7 @@ export class XmlTokenizer {
     const nameEnd = i;
     if (nameEnd === pos + 1) throw this.error("missing element name after '<'", pos);
     const name = buf.slice(pos + 1, nameEnd);
+    this.tagStart = pos;
     this.openAttributes = undefined;
     this.xsiType = undefined;
     this.typeAttribute = undefined;
@@ -746,14 +744,7 @@ export class XmlTokenizer {
       ns = uri;
       local = buf.slice(colon + 1, nameEnd);
     }
-    if (attributes !== undefined) {
-      this.typeAttribute = attributes.type;
-      // xsi:type under whatever prefix is bound to the XSI namespace here.
-      for (let k = 0; k < attributes.typePrefixes.length; k++) {
-        if (this.lookupPrefix(attributes.typePrefixes[k]!) === XSI_NS)
-          this.xsiType = attributes.typeValues[k];
-      }
-    }
+    if (attributes !== undefined) this.readTypes(attributes);
     if (leafPath) {
       // `<name …>text</name>`, complete in the buffer: one call instead of three.
       if (contentSeen && buf.charCodeAt(lt + 1) === Ch.Slash && buf.charCodeAt(after) === Ch.Gt) {
@@ -779,6 +770,75 @@ export class XmlTokenizer {
       this.popElement();
     }
     return i;
+  }
+
+  /**
+   * For leafRun: the start tag at the position it reads, `<name>` with no attribute and no
+   * prefix, complete in the buffer, opens an element as startTag records one.
+   */
+  openInRun(name: string, pos: number): void {
+    this.tagStart = pos;
+    this.openAttributes = undefined;
+    this.xsiType = undefined;
+    this.typeAttribute = undefined;
+    const depth = this.depth;
+    this.openNames[depth] = name;
+    this.depth = depth + 1;
+    this.defaultNs[depth + 1] = this.defaultNs[depth]!;
+  }
+
+  /**
+   * For leafRun: the start tag `<name …>` at pos (no prefix), whose '>' is at gt, opens an
+   * element as startTag records one, when its attribute text was seen before (and parsed
+   * then) and does not end the element; false (nothing done) when it was not, for startTag
+   * to read.
+   */
+  openInRunWithAttributes(buf: string, pos: number, gt: number, name: string): boolean {
+    const i = pos + 1 + name.length;
+    const list = gt - i <= MAX_CACHED_ATTRIBUTES ? this.cachedAttributes(buf, i, gt) : undefined;
+    if (list === undefined || list.selfClosing) return false;
+    this.openInRun(name, pos);
+    this.openAttributes = list;
+    this.declareNamespaces(list, this.depth);
+    this.readTypes(list);
+    return true;
+  }
+
+  /** For leafRun: the element opened with openInRunWithAttributes was a leaf, read whole. */
+  closeLeafInRun(): void {
+    this.popElement();
+  }
+
+  /** The default namespace in the open element (the namespace of its unprefixed children). */
+  defaultNamespace(): string {
+    return this.defaultNs[this.depth]!;
+  }
+
+  /** The type attributes of the element being opened, its namespace scope in place. */
+  private readTypes(attributes: AttributeList): void {
+    this.typeAttribute = attributes.type;
+    // xsi:type under whatever prefix is bound to the XSI namespace here.
+    for (let k = 0; k < attributes.typePrefixes.length; k++) {
+      if (this.lookupPrefix(attributes.typePrefixes[k]!) === XSI_NS)
+        this.xsiType = attributes.typeValues[k];
+    }
+  }
+
+  /**
+   * `</name>` at pos, complete in the buffer, where name is the open element's: closed (the
+   * handler's closeElement) and the position after it returned. -1 for anything else, which
+   * endTag reads. For endTag and leafRun; the tokenizer must be inside an element.
+   */
+  closeInRun(buf: string, pos: number): number {
+    const expected = this.openNames[this.depth - 1]!;
+    const after = pos + 2 + expected.length;
+    // (Reads stay inside buf: past its end charCodeAt is NaN, and V8's optimized code
+    // deoptimizes the first time it sees that, which slows the first responses decoded.)
+    if (after >= buf.length || buf.charCodeAt(after) !== Ch.Gt || !sameAt(buf, pos + 2, expected))
+      return -1;
+    this.handler.closeElement();
+    this.popElement();
+    return after + 1;
   }
 
   /**
