@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --vms 5000 --repeat 5 --rounds 3 --turns 24]
+ * npm run bench [-- --vms 5000 --turns 20 --rounds 10]
  *
  * 1. Decode throughput: a RetrievePropertiesEx response of N VMs with summary and
  *    config.hardware, captured from vcsim, decoded into typed objects by esx-vi (in 64 KiB
@@ -7,18 +7,14 @@
  *    each result holds.
  * 2. End-to-end listing against vcsim (1 cluster × 4 hosts, N VMs in its pool) of name,
  *    runtime.powerState, config.hardware.memoryMB, config.hardware.numCPU, config.uuid and
- *    summary through a container view: esx-vi, govmomi and pyVmomi clients doing the same
- *    (bench/govmomi, bench/pyvmomi), and the raw transfer of the same response. Each
- *    process lists 1 + repeat times; each client runs `rounds` such processes, the clients
- *    taking turns in an order that rotates every round. Reported: the median of the first
- *    listings (one per process) and the median of all the others.
- * 3. Peak RSS of one listing (each client again in fresh processes, one listing each, GNU
- *    time; the median of 5 processes).
- * 4. The listing of esx-vi and esx-vi/lean interleaved with the raw transfer: three
- *    long-lived processes, one listing each per turn, every order of the three alike, a
- *    quiet pause before each; the median of each one's listing over the raw transfer's in
- *    the same turn.
- * Every client runs as its own process; medians over the repetitions; ratios from this run.
+ *    summary through a container view: esx-vi, esx-vi/lean, govmomi and pyVmomi clients doing
+ *    the same (bench/govmomi, bench/pyvmomi), and the raw transfer of the same response.
+ *    Warm: each in one long-lived process, one listing each per turn, the five taking turns
+ *    in balanced orders after a quiet pause each; ratios per turn.
+ * 3. Cold: the same in fresh processes, one listing each, in rounds in the same orders; the
+ *    peak RSS of each process (GNU time). Ratios per round.
+ * Ratios are taken within a turn or round, so that the clients compared met the same moment
+ * of this shared machine and of vcsim; then their median.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
@@ -43,13 +39,17 @@ import { startVcsim } from "../test/support/vcsim.js";
 
 const argv = await yargs(hideBin(process.argv))
   .option("vms", { type: "number", default: 5000 })
-  .option("repeat", { type: "number", default: 5 })
-  .option("rounds", { type: "number", default: 3 })
-  .option("turns", { type: "number", default: 24 })
+  // (Multiples of 10 go through the orders below evenly.)
+  .option("rounds", {
+    type: "number",
+    default: 10,
+    describe: "fresh processes per client (cold listing, peak RSS)",
+  })
+  .option("turns", { type: "number", default: 20, describe: "warm listings per client" })
   .check((a) =>
-    [a.vms, a.repeat, a.rounds, a.turns].every((n) => Number.isInteger(n) && n >= 1)
+    [a.vms, a.rounds, a.turns].every((n) => Number.isInteger(n) && n >= 1)
       ? true
-      : "--vms, --repeat, --rounds and --turns must be whole numbers of at least 1",
+      : "--vms, --rounds and --turns must be whole numbers of at least 1",
   )
   .strict()
   .parseAsync();
@@ -121,8 +121,12 @@ function pacedClient(name: string, cmd: string, args: string[]) {
     async list(): Promise<number> {
       child.stdin.write("\n");
       const next = await lines.next();
-      const ms = next.done ? undefined : /list_ms=([\d.]+)/.exec(next.value as string)?.[1];
+      const line = next.done ? "" : (next.value as string);
+      const ms = /list_ms=([\d.]+)/.exec(line)?.[1];
       if (ms === undefined) throw new Error(`${name} failed: ${stderr}`);
+      const vms = /vms=(\d+)/.exec(line)?.[1];
+      if (vms !== undefined && Number(vms) !== argv.vms)
+        throw new Error(`${name} listed ${vms} VMs, expected ${argv.vms}`);
       return Number(ms);
     },
     async close(): Promise<void> {
@@ -225,7 +229,7 @@ try {
     `   heap held by the result: esx-vi ${oursHeldMb.toFixed(1)} MB, fast-xml-parser ${fxpHeldMb.toFixed(1)} MB`,
   );
 
-  // 2 and 3. End-to-end listing and peak RSS, one process per client.
+  // 2 and 3. End-to-end listing: every client as its own process.
   const clients: [string, string, string[]][] = [
     ["esx-vi", process.execPath, [join(out, "list.mjs"), "--url", url, "--insecure"]],
     ["esx-vi (lean)", process.execPath, [join(out, "list-lean.mjs"), "--url", url, "--insecure"]],
@@ -241,135 +245,102 @@ try {
       [join(out, "list.mjs"), "--url", url, "--insecure", "--raw"],
     ],
   ];
-  const runClient = (name: string, cmd: string, args: string[], repeat: number) => {
-    const flag = cmd.endsWith("govmomi-list") ? "-repeat" : "--repeat";
-    const run = spawnSync(
-      "/usr/bin/time",
-      ["-f", "maxrss_kb=%M", cmd, ...args, flag, String(repeat)],
-      {
-        encoding: "utf8",
-        maxBuffer: 64 * 1024 * 1024,
-      },
-    );
-    if (run.status !== 0) throw new Error(`${name} failed: ${run.stderr}`);
-    const counts = [...run.stdout.matchAll(/vms=(\d+)/g)].map((m) => Number(m[1]));
-    if (counts.some((c) => c !== argv.vms))
-      throw new Error(`${name} listed ${counts.join(",")} VMs, expected ${argv.vms}`);
-    return {
-      runs: [...run.stdout.matchAll(/list_ms=([\d.]+)/g)].map((m) => Number(m[1])),
-      rssMb: Number(/maxrss_kb=(\d+)/.exec(run.stderr)?.[1] ?? NaN) / 1024,
-    };
-  };
-  // Each process lists 1 + repeat times: the first listing (cold: for Node, V8 still
-  // compiling the hot code) is reported on its own, the median is of the others. The
-  // clients take turns, one process each per round, starting one client later every
-  // round: vcsim's own pace drifts over a run (its time to the first byte moved by 50 ms
-  // from one run to the next), and turns spread that drift over every client alike.
-  const RSS_PROCESSES = 5;
-  const rounds = new Map<string, number[][]>(clients.map(([name]) => [name, []]));
-  for (let round = 0; round < argv.rounds; round++) {
-    for (let k = 0; k < clients.length; k++) {
-      const [name, cmd, args] = clients[(k + round) % clients.length]!;
-      rounds.get(name)!.push(runClient(name, cmd, args, argv.repeat + 1).runs);
-    }
-  }
-  const results: {
-    name: string;
-    first: number;
-    ms: number;
-    rssMb: number;
-    peaks: number[];
-    runs: number[][];
-  }[] = [];
-  for (const [name, cmd, args] of clients) {
-    // The peak of one listing, each in a fresh process; the median of several, as it
-    // moves by a few MB from one process to the next (for every client, govmomi too).
-    const peaks: number[] = [];
-    for (let k = 0; k < RSS_PROCESSES; k++) peaks.push(runClient(name, cmd, args, 1).rssMb);
-    const runs = rounds.get(name)!;
-    results.push({
-      name,
-      first: median(runs.map((r) => r[0]!)),
-      ms: median(runs.flatMap((r) => r.slice(1))),
-      rssMb: median(peaks),
-      peaks,
-      runs,
-    });
-  }
-  const gov = results.find((r) => r.name === "govmomi")!;
-  const raw = results.find((r) => r.name === "raw transfer")!;
-  const ours = results.find((r) => r.name === "esx-vi")!;
-  const lean = results.find((r) => r.name === "esx-vi (lean)")!;
-  const x = (a: number, b: number) => (a / b).toFixed(2);
-  console.log(
-    `\n2-3. listing ${argv.vms} VMs (6 properties incl. summary) through a container view; ${argv.rounds} processes per client, taking turns; the median of their first listings, and of the ${argv.repeat} more each; peak RSS of one listing in a fresh process, median of ${RSS_PROCESSES}`,
-  );
-  console.log(
-    `   ${"client".padEnd(13)} ${"first ms".padStart(8)} ${"x gov".padStart(5)} ${"x raw".padStart(5)} ${"median ms".padStart(9)} ${"x gov".padStart(5)} ${"x raw".padStart(5)} ${"peak RSS MB".padStart(11)} ${"x gov".padStart(5)}   runs (ms)`,
-  );
-  for (const r of results) {
-    console.log(
-      `   ${r.name.padEnd(13)} ${r.first.toFixed(0).padStart(8)} ${x(r.first, gov.first).padStart(5)} ${x(r.first, raw.first).padStart(5)} ${r.ms.toFixed(0).padStart(9)} ${x(r.ms, gov.ms).padStart(5)} ${x(r.ms, raw.ms).padStart(5)} ${r.rssMb.toFixed(0).padStart(11)} ${x(r.rssMb, gov.rssMb).padStart(5)}   ${r.runs.map((run) => run.map((v) => v.toFixed(0)).join(" ")).join(" | ")}; RSS ${r.peaks.map((v) => v.toFixed(0)).join(" ")}`,
-    );
-  }
-  // 4. The same listings against the raw transfer, interleaved: esx-vi, esx-vi/lean and the
-  // raw transfer in long-lived processes, one listing each in turn, so that each turn's three
-  // listings meet the same state of this shared machine and of vcsim. The turns go through
-  // all six orders of the three (a rotation alone would always put the raw transfer right
-  // after a decoding client, whose aftermath — vcsim collecting the garbage of an 11 MB
-  // response, V8's background work — would then fall on it), and each listing starts after a
-  // quiet pause. A process's first two listings are not measured.
-  const paced = [clients[0]!, clients[1]!, clients[4]!].map(([name, cmd, args]) =>
-    pacedClient(name, cmd, args),
-  );
-  const turnMs = paced.map(() => [] as number[]);
+  const GOV = 2;
+  const RAW = 4;
+  // Orders of the five in which each client takes each place twice and comes right after
+  // each other client twice (a Williams design: the rotations of 0 1 4 2 3, and each one
+  // reversed). Why: a listing's aftermath (vcsim collecting the garbage of an 11 MB
+  // response, a client's background work) falls on whatever comes next, and this machine's
+  // pace drifts, so every client must meet the same mix of neighbours and moments.
+  const orders = [0, 1, 2, 3, 4].flatMap((r) => {
+    const row = [0, 1, 4, 2, 3].map((k) => (k + r) % 5);
+    return [row, [...row].reverse()];
+  });
   const QUIET_MS = 300;
+  const quiet = () => new Promise((resolve) => setTimeout(resolve, QUIET_MS));
+  /** Per client, the median over turns of its time over client `j`'s in the same turn. */
+  const perTurn = (times: number[][], j: number) =>
+    times.map((mine) => median(mine.map((t, turn) => t / times[j]![turn]!)));
+
+  // 2. Warm: each client in one long-lived process (--paced), one listing each per turn.
+  const paced = clients.map(([name, cmd, args]) => pacedClient(name, cmd, args));
+  const warmMs = clients.map(() => [] as number[]);
   try {
-    for (const c of paced) for (let k = 0; k < 2; k++) await c.list();
-    const orders = [
-      [0, 1, 2],
-      [1, 2, 0],
-      [2, 0, 1],
-      [0, 2, 1],
-      [2, 1, 0],
-      [1, 0, 2],
-    ];
+    for (const c of paced) for (let k = 0; k < 2; k++) await c.list(); // not measured
     for (let turn = 0; turn < argv.turns; turn++) {
       for (const j of orders[turn % orders.length]!) {
-        await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
-        turnMs[j]!.push(await paced[j]!.list());
+        await quiet();
+        warmMs[j]!.push(await paced[j]!.list());
       }
     }
   } finally {
     for (const c of paced) await c.close();
   }
-  const rawTurns = turnMs[2]!;
-  const interleaved = paced.map((c, j) => ({
-    name: c.name,
-    ms: median(turnMs[j]!),
-    // Each turn's listing over the raw transfer's in the same turn.
-    perTurn: median(turnMs[j]!.map((t, turn) => t / rawTurns[turn]!)),
-  }));
+
+  // 3. Cold: a fresh process per client per round, one listing (V8 still compiling the
+  // hot code, for Node), its peak RSS by GNU time.
+  const runOnce = (name: string, cmd: string, args: string[]) => {
+    const run = spawnSync("/usr/bin/time", ["-f", "maxrss_kb=%M", cmd, ...args], {
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    if (run.status !== 0) throw new Error(`${name} failed: ${run.stderr}`);
+    const vms = Number(/vms=(\d+)/.exec(run.stdout)?.[1] ?? NaN);
+    if (!name.startsWith("raw") && vms !== argv.vms)
+      throw new Error(`${name} listed ${vms} VMs, expected ${argv.vms}`);
+    return {
+      ms: Number(/list_ms=([\d.]+)/.exec(run.stdout)?.[1] ?? NaN),
+      rssMb: Number(/maxrss_kb=(\d+)/.exec(run.stderr)?.[1] ?? NaN) / 1024,
+    };
+  };
+  const coldMs = clients.map(() => [] as number[]);
+  const peaks = clients.map(() => [] as number[]);
+  for (let round = 0; round < argv.rounds; round++) {
+    for (const j of orders[round % orders.length]!) {
+      const [name, cmd, args] = clients[j]!;
+      await quiet();
+      const { ms, rssMb } = runOnce(name, cmd, args);
+      coldMs[j]!.push(ms);
+      peaks[j]!.push(rssMb);
+    }
+  }
+
+  const x = (a: number, b: number) => (a / b).toFixed(2);
+  const warmGov = perTurn(warmMs, GOV);
+  const warmRaw = perTurn(warmMs, RAW);
+  const coldGov = perTurn(coldMs, GOV);
+  const coldRaw = perTurn(coldMs, RAW);
+  const rss = peaks.map(median);
+  const runs = (ms: number[]) => ms.map((v) => v.toFixed(0)).join(" ");
   console.log(
-    `\n4. the same listing interleaved with the raw transfer: one listing per process in turn (every order of the three alike, ${QUIET_MS} ms quiet before each), ${argv.turns} turns after 2 unmeasured listings each`,
+    `\n2. listing ${argv.vms} VMs (6 properties incl. summary) through a container view, warm: each client in one long-lived process, one listing each per turn (${orders.length} orders in which each client takes each place and follows each other client equally often, ${QUIET_MS} ms quiet before each), ${argv.turns} turns after 2 unmeasured listings each; ratios are medians over the turns of the client's time over govmomi's / the raw transfer's in the same turn`,
   );
   console.log(
-    `   ${"client".padEnd(13)} ${"median ms".padStart(9)} ${"x raw".padStart(5)} ${"x raw per turn".padStart(14)}   runs (ms)`,
+    `   ${"client".padEnd(13)} ${"median ms".padStart(9)} ${"x gov".padStart(5)} ${"x raw".padStart(5)}   runs (ms)`,
   );
-  for (const [j, r] of interleaved.entries()) {
+  for (const [j, [name]] of clients.entries()) {
     console.log(
-      `   ${r.name.padEnd(13)} ${r.ms.toFixed(0).padStart(9)} ${x(r.ms, interleaved[2]!.ms).padStart(5)} ${r.perTurn.toFixed(2).padStart(14)}   ${turnMs[j]!.map((v) => v.toFixed(0)).join(" ")}`,
+      `   ${name.padEnd(13)} ${median(warmMs[j]!).toFixed(0).padStart(9)} ${warmGov[j]!.toFixed(2).padStart(5)} ${warmRaw[j]!.toFixed(2).padStart(5)}   ${runs(warmMs[j]!)}`,
+    );
+  }
+  console.log(
+    `\n3. the same listing in a fresh process, cold, and that process's peak RSS: ${argv.rounds} rounds, each client once per round (the same orders); ratios are medians over the rounds`,
+  );
+  console.log(
+    `   ${"client".padEnd(13)} ${"first ms".padStart(8)} ${"x gov".padStart(5)} ${"x raw".padStart(5)} ${"peak RSS MB".padStart(11)} ${"x gov".padStart(5)}   runs (ms); RSS (MB)`,
+  );
+  for (const [j, [name]] of clients.entries()) {
+    console.log(
+      `   ${name.padEnd(13)} ${median(coldMs[j]!).toFixed(0).padStart(8)} ${coldGov[j]!.toFixed(2).padStart(5)} ${coldRaw[j]!.toFixed(2).padStart(5)} ${rss[j]!.toFixed(0).padStart(11)} ${x(rss[j]!, rss[GOV]!).padStart(5)}   ${runs(coldMs[j]!)}; ${runs(peaks[j]!)}`,
     );
   }
 
   const verdict = (ok: boolean) => (ok ? "met" : "NOT met");
-  for (const [j, r] of [ours, lean].entries()) {
-    const turns = interleaved[j]!;
+  for (const j of [0, 1]) {
     console.log(
-      `\ntargets, ${r.name}: listing <= 0.8 x govmomi: median ${x(r.ms, gov.ms)} ${verdict(r.ms <= 0.8 * gov.ms)}, first ${x(r.first, gov.first)} ${verdict(r.first <= 0.8 * gov.first)}; ` +
-        `<= 1.5 x raw: median ${x(r.ms, raw.ms)} ${verdict(r.ms <= 1.5 * raw.ms)}, first ${x(r.first, raw.first)} ${verdict(r.first <= 1.5 * raw.first)}, ` +
-        `interleaved ${turns.perTurn.toFixed(2)} per turn ${verdict(turns.perTurn <= 1.5)}; ` +
-        `peak RSS <= 1.5 x govmomi: ${x(r.rssMb, gov.rssMb)} ${verdict(r.rssMb <= 1.5 * gov.rssMb)}`,
+      `\ntargets, ${clients[j]![0]}: listing <= 0.8 x govmomi: warm ${warmGov[j]!.toFixed(2)} ${verdict(warmGov[j]! <= 0.8)}, cold ${coldGov[j]!.toFixed(2)} ${verdict(coldGov[j]! <= 0.8)}; ` +
+        `<= 1.5 x raw: warm ${warmRaw[j]!.toFixed(2)} ${verdict(warmRaw[j]! <= 1.5)}, cold ${coldRaw[j]!.toFixed(2)} ${verdict(coldRaw[j]! <= 1.5)}; ` +
+        `peak RSS <= 1.5 x govmomi: ${x(rss[j]!, rss[GOV]!)} ${verdict(rss[j]! <= 1.5 * rss[GOV]!)}`,
     );
   }
   console.log(

@@ -1,9 +1,11 @@
 // The same listing with govmomi (Debian's golang-github-vmware-govmomi-dev): a container
 // view of every VM, RetrievePropertiesEx (+ Continue) of the same properties into
-// mo.VirtualMachine values. Prints `vms=N list_ms=X` per repetition.
+// mo.VirtualMachine values. Prints `vms=N list_ms=X` per repetition, or with -paced per line
+// read from standard input (the bench interleaves clients that way).
 package main
 
 import (
+	"bufio"
 	"context"
 	"flag"
 	"fmt"
@@ -20,6 +22,7 @@ func main() {
 	raw := flag.String("url", "", "https://user:pass@host/sdk")
 	insecure := flag.Bool("insecure", false, "skip TLS verification")
 	repeat := flag.Int("repeat", 1, "repetitions")
+	paced := flag.Bool("paced", false, "one listing per line read from standard input, until it closes")
 	flag.Parse()
 	u, err := url.Parse(*raw)
 	if err != nil {
@@ -33,7 +36,15 @@ func main() {
 		os.Exit(1)
 	}
 	props := []string{"name", "runtime.powerState", "config.hardware.memoryMB", "config.hardware.numCPU", "config.uuid", "summary"}
-	for i := 0; i < *repeat; i++ {
+	lines := bufio.NewScanner(os.Stdin)
+	for i := 0; ; i++ {
+		if *paced {
+			if !lines.Scan() {
+				break
+			}
+		} else if i >= *repeat {
+			break
+		}
 		start := time.Now()
 		m := view.NewManager(c.Client)
 		v, err := m.CreateContainerView(ctx, c.ServiceContent.RootFolder, []string{"VirtualMachine"}, true)

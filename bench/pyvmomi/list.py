@@ -1,8 +1,10 @@
 # The same listing with pyVmomi (Debian's python3-pyvmomi): a container view of every VM,
 # RetrievePropertiesEx (+ Continue) of the same properties. Run with /usr/bin/python3.
-# Prints `vms=N list_ms=X` per repetition.
+# Prints `vms=N list_ms=X` per repetition, or with --paced per line read from standard input
+# (the bench interleaves clients that way).
 import argparse
 import ssl
+import sys
 import time
 from urllib.parse import unquote, urlparse
 
@@ -15,13 +17,22 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--url", required=True)
 parser.add_argument("--insecure", action="store_true")
 parser.add_argument("--repeat", type=int, default=1)
+parser.add_argument("--paced", action="store_true")
 args = parser.parse_args()
 u = urlparse(args.url)
 context = ssl._create_unverified_context() if args.insecure else None
 si = SmartConnect(host=u.hostname, port=u.port or 443, user=unquote(u.username or ""), pwd=unquote(u.password or ""), sslContext=context)
 content = si.RetrieveContent()
 pc = content.propertyCollector
-for _ in range(args.repeat):
+def turns():
+    if not args.paced:
+        yield from range(args.repeat)
+        return
+    while sys.stdin.readline():
+        yield None
+
+
+for _ in turns():
     start = time.perf_counter()
     view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
     spec = vmodl.query.PropertyCollector.FilterSpec(
