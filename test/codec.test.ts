@@ -22,6 +22,7 @@ import {
   parseDateTimeGeneral,
 } from "../runtime/codec/primitives.js";
 import { InvalidText } from "../runtime/codec/types.js";
+import { defineEnum } from "../runtime/codec/define.js";
 import { decodeElement } from "../runtime/codec/document.js";
 
 const VIM = 'xmlns="urn:vim25"';
@@ -509,6 +510,23 @@ describe("leaf values", () => {
 });
 
 describe("fast paths agree with the general parsers", () => {
+  it("enum values found by their bytes are the listed values found by text", () => {
+    const state = defineEnum("State", ["on", "off", "onHold", "ärger"]);
+    const at = (text: string) => {
+      const bytes = Buffer.from(`<x>${text}</x>`, "latin1");
+      return state.listedAt(bytes, 3, 3 + text.length);
+    };
+    for (const text of ["on", "off", "onHold"]) {
+      expect(at(text)).toBe(state.listed(text));
+      expect(at(text)).toBe(state.values.find((v) => v === text));
+    }
+    // Not trimmed, not a prefix, not listed: left to the text path.
+    for (const text of [" on", "on ", "o", "onH0ld", "dim", ""]) expect(at(text)).toBeUndefined();
+    // A value that is not ASCII is found by text only.
+    expect(at("\u00e4rger")).toBeUndefined();
+    expect(state.listed("ärger")).toBe("ärger");
+  });
+
   it("dateTime: the common form read without a regular expression", () => {
     const pad = (n: number, w = 2) => String(n).padStart(w, "0");
     let seed = 7;

@@ -330,6 +330,11 @@ describe("what runs leave to the general path, around data objects and attribute
       "XmlSyntaxError: .*does not match",
     ],
     [
+      "a prefixed data object closed without its prefix",
+      `${vm}<v:propSet xmlns:v="urn:vim25"><name>name</name><val xsi:type="xsd:string">a</val></propSet>`,
+      "XmlSyntaxError: .*end tag </propSet> does not match <v:propSet>",
+    ],
+    [
       "a data object given twice",
       `${vm}<propSet><name>a</name></propSet>`.replace(
         "<propSet>",
@@ -345,6 +350,26 @@ describe("what runs leave to the general path, around data objects and attribute
   ])("%s", (_what, inner, error) => {
     const { outcome } = same("RetrieveResult", one(inner));
     expect(outcome).toHaveProperty("error", expect.stringMatching(new RegExp(`^${error}`)));
+  });
+
+  it("enum values read in place, with space around them and not listed", () => {
+    const state = (text: string) =>
+      `${vm}<propSet><name>runtime.powerState</name><val xsi:type="VirtualMachinePowerState">${text}</val></propSet>`;
+    const runtime = (text: string) =>
+      `<v ${NS}><connectionState>connected</connectionState><powerState>${text}</powerState><toolsInstallerMounted>false</toolsInstallerMounted><numMksConnections>0</numMksConnections></v>`;
+    for (const [text, value] of [
+      ["poweredOn", "poweredOn"],
+      [" poweredOff\n", "poweredOff"],
+      ["poweredUp", "poweredUp"],
+      ["", ""],
+    ]) {
+      const listing = same("RetrieveResult", one(state(text!))).outcome;
+      expect(listing).toHaveProperty("value.objects.0.propSet.0.val", value);
+      expect(same("VirtualMachineRuntimeInfo", runtime(text!)).outcome).toHaveProperty(
+        "value.powerState",
+        value,
+      );
+    }
   });
 
   it("an error found while a start tag is handled points at that tag, in any chunking", () => {

@@ -391,8 +391,23 @@ export class StreamDecoder implements XmlHandler {
       const top = this.frames[this.depth]!;
       if (top.mode !== Mode.Object) return pos;
       if (bytes[pos + 1] === 47 /* / */) {
-        // The object's end tag, when it is `</name>` in place.
-        const after = tokenizer.closeInRun(buf, pos);
+        // The object's end tag, when it is `</name>` in place: compared as bytes with the
+        // member's name when there is one, else with the open element's name.
+        const field = top.field;
+        const name =
+          field === undefined ? undefined : this.frames[this.depth - 1]!.nameBytes[field.index];
+        let after = -1;
+        if (name !== undefined) {
+          const gt = pos + 2 + name.length;
+          if (
+            gt < len &&
+            bytes[gt] === 62 /* > */ &&
+            sameBytesAt(bytes, pos + 2, name) &&
+            tokenizer.closeNamedInRun(name.length)
+          )
+            after = gt + 1;
+        }
+        if (after < 0) after = tokenizer.closeInRun(buf, pos);
         if (after < 0) return pos;
         pos = after;
       } else {
@@ -581,7 +596,8 @@ export class StreamDecoder implements XmlHandler {
       if (parsed instanceof InvalidText) this.fail(ownString(parsed.reason), local);
       return parsed;
     }
-    if (codec.kind === "enum") return this.enumValue(codec, tokenizer.leafText());
+    if (codec.kind === "enum")
+      return tokenizer.leafListed(codec) ?? this.enumValue(codec, tokenizer.leafText());
     const type = this.tokenizer.typeAttribute;
     if (type === undefined) this.fail("a ManagedObjectReference needs a 'type' attribute", local);
     return { type, value: this.strings.share(tokenizer.ownLeafText().trim()) };

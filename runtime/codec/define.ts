@@ -21,7 +21,9 @@ export function defineEnum<const T extends string>(
   values: readonly T[],
 ): EnumCodec<T> {
   const valueSet = new Set(values);
-  let byText: Map<string, T> | undefined; // made on first decode: most enums never are
+  // Made on first decode: most enums never are.
+  let byText: Map<string, T> | undefined;
+  let byLength: { bytes: Uint8Array; value: T }[][] | undefined;
   return {
     kind: "enum",
     typeName,
@@ -31,7 +33,28 @@ export function defineEnum<const T extends string>(
       byText ??= new Map(values.map((v) => [v, v]));
       return byText.get(text);
     },
+    listedAt(bytes: Uint8Array, start: number, end: number): T | undefined {
+      byLength ??= valuesByLength(values);
+      const candidates = byLength[end - start];
+      if (candidates === undefined) return undefined;
+      for (const { bytes: value, value: listed } of candidates) {
+        let k = 0;
+        while (k < value.length && bytes[start + k] === value[k]) k++;
+        if (k === value.length) return listed;
+      }
+      return undefined;
+    },
   };
+}
+
+/** An enum's ASCII values as bytes, by length (a value that is not ASCII is only found by text). */
+function valuesByLength<T extends string>(values: readonly T[]) {
+  const byLength: { bytes: Uint8Array; value: T }[][] = [];
+  for (const value of values) {
+    const bytes = asciiBytes(value);
+    if (bytes !== undefined) (byLength[bytes.length] ??= []).push({ bytes, value });
+  }
+  return byLength;
 }
 
 export function field(name: string, codec: Codec, occurrence: Occurrence): FieldSpec {

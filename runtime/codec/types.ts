@@ -70,6 +70,8 @@ export interface EnumCodec<T extends string = string> {
   readonly valueSet: ReadonlySet<string>;
   /** The listed value equal to `text` (one shared string per value), or undefined. */
   listed(text: string): T | undefined;
+  /** The listed value whose characters are the ASCII bytes[start, end), or undefined. */
+  listedAt(bytes: Uint8Array, start: number, end: number): T | undefined;
 }
 
 export interface ReferenceCodec {

@@ -825,6 +825,19 @@ export class XmlTokenizer {
   }
 
   /**
+   * For leafRun: the end tag at the run's position is `</name>`, name being the open
+   * element's local name (`length` characters long), as the caller has checked in the bytes.
+   * Closed as endTag would, when the open element's name is that local name (no prefix);
+   * false (nothing done) when it is not.
+   */
+  closeNamedInRun(length: number): boolean {
+    if (this.openNames[this.depth - 1]!.length !== length) return false;
+    this.handler.closeElement();
+    this.popElement();
+    return true;
+  }
+
+  /**
    * `</name>` at pos, complete in the buffer, where name is the open element's: closed (the
    * handler's closeElement) and the position after it returned. -1 for anything else, which
    * endTag reads. For endTag and leafRun; the tokenizer must be inside an element.
@@ -850,6 +863,18 @@ export class XmlTokenizer {
     this.leafStart = start;
     this.leafEnd = end;
     return true;
+  }
+
+  /**
+   * During leafElement: `table.listedAt` applied to the element's text as ASCII bytes
+   * (`bytes[start, end)`), when it is plain ASCII read in place; otherwise undefined.
+   */
+  leafListed<T>(table: {
+    listedAt(bytes: Uint8Array, start: number, end: number): T | undefined;
+  }): T | undefined {
+    const bytes = this.asciiBytes;
+    if (bytes === undefined || this.leafNormalized !== undefined) return undefined;
+    return table.listedAt(bytes, this.leafStart, this.leafEnd);
   }
 
   /**
