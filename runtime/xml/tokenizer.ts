@@ -33,9 +33,9 @@ export interface XmlHandler {
    * `buf[pos]` is the tag's '<'. It reads as many whole leaves `<name>text</name>` (each
    * one's text made readable by `tokenizer.leafAt`, as for leafElement), start tags
    * (recorded with `tokenizer.openInRun` or `openInRunWithAttributes`, then handled as
-   * openElement or leafElement would be) and end tags (`tokenizer.closeInRun`) as it
-   * recognises, one after another, and returns the position after the last, or `pos` when
-   * it read none.
+   * openElement or leafElement would be) and end tags (`tokenizer.closeNamedInRun` or
+   * `closeInRun`) as it recognises, one after another, and returns the position after the
+   * last, or `pos` when it read none.
    */
   leafRun?(buf: string, bytes: Uint8Array, pos: number, tokenizer: XmlTokenizer): number;
 }
@@ -727,10 +727,8 @@ export class XmlTokenizer {
       if (this.sawRoot) throw this.error("more than one root element", pos);
       this.sawRoot = true;
     }
-    this.openNames[depth] = name;
-    this.depth = depth + 1;
+    this.pushElement(name);
     const level = depth + 1;
-    this.defaultNs[level] = this.defaultNs[depth]!;
     if (attributes !== undefined) this.declareNamespaces(attributes, level);
     let ns: string;
     let local: string;
@@ -781,6 +779,11 @@ export class XmlTokenizer {
     this.openAttributes = undefined;
     this.xsiType = undefined;
     this.typeAttribute = undefined;
+    this.pushElement(name);
+  }
+
+  /** `name` is open, inside the element that was; it inherits that one's default namespace. */
+  private pushElement(name: string): void {
     const depth = this.depth;
     this.openNames[depth] = name;
     this.depth = depth + 1;
