@@ -384,7 +384,7 @@ export class StreamDecoder implements XmlHandler {
    * general path. Why (perf): nearly every element of a listing is read here, and the
    * general path costs more per element; README, Benchmarks, gives the gain.
    */
-  leafRun(buf: string, bytes: Uint8Array, pos: number, tokenizer: XmlTokenizer): number {
+  memberRun(buf: string, bytes: Uint8Array, pos: number, tokenizer: XmlTokenizer): number {
     const len = buf.length;
     for (;;) {
       if (this.skipDepth !== 0) return pos;

@@ -139,7 +139,7 @@ export interface ObjectLayout {
   readonly newValue: () => { $type: string };
   /**
    * Each member's element name as bytes (undefined for a name that is not ASCII), which
-   * the decoder compares in place with a response's bytes (see StreamDecoder.leafRun).
+   * the decoder compares in place with a response's bytes (see StreamDecoder.memberRun).
    */
   readonly nameBytes: readonly (Uint8Array | undefined)[];
 }

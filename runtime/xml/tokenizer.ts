@@ -37,7 +37,7 @@ export interface XmlHandler {
    * `closeInRun`) as it recognises, one after another, and returns the position after the
    * last, or `pos` when it read none.
    */
-  leafRun?(buf: string, bytes: Uint8Array, pos: number, tokenizer: XmlTokenizer): number;
+  memberRun?(buf: string, bytes: Uint8Array, pos: number, tokenizer: XmlTokenizer): number;
 }
 
 const enum Ch {
@@ -238,6 +238,7 @@ export class XmlTokenizer {
 
   /** The cached list whose text is buf[i, gt), moved to the front of its chain; or undefined. */
   private cachedAttributes(buf: string, i: number, gt: number): AttributeList | undefined {
+    if (gt - i > MAX_CACHED_ATTRIBUTES) return undefined; // never cached
     const first = this.attributeCache.get(gt - i);
     if (first === undefined) return undefined;
     // (slice and === compare natively; startsWith is far slower here)
@@ -502,8 +503,8 @@ export class XmlTokenizer {
       else if (c1 === Ch.Question) next = this.processingInstruction(buf, pos);
       else {
         const bytes = this.asciiBytes;
-        if (bytes !== undefined && this.depth > 0 && this.handler.leafRun !== undefined) {
-          const after = this.handler.leafRun(buf, bytes, pos, this);
+        if (bytes !== undefined && this.depth > 0 && this.handler.memberRun !== undefined) {
+          const after = this.handler.memberRun(buf, bytes, pos, this);
           if (after !== pos) {
             pos = after;
             continue;
@@ -691,7 +692,7 @@ export class XmlTokenizer {
       // thousands of elements: a list seen before is recognised by its text, not parsed again.
       const gt = buf.indexOf(">", i);
       if (gt < 0) return -1; // a start tag ends with '>': this one is not complete yet
-      let list = gt - i <= MAX_CACHED_ATTRIBUTES ? this.cachedAttributes(buf, i, gt) : undefined;
+      let list = this.cachedAttributes(buf, i, gt);
       if (list !== undefined) i = gt + 1;
       else {
         const start = i;
@@ -771,7 +772,7 @@ export class XmlTokenizer {
   }
 
   /**
-   * For leafRun: the start tag at the position it reads, `<name>` with no attribute and no
+   * For memberRun: the start tag at the position it reads, `<name>` with no attribute and no
    * prefix, complete in the buffer, opens an element as startTag records one.
    */
   openInRun(name: string, pos: number): void {
@@ -791,14 +792,14 @@ export class XmlTokenizer {
   }
 
   /**
-   * For leafRun: the start tag `<name …>` at pos (no prefix), whose '>' is at gt, opens an
+   * For memberRun: the start tag `<name …>` at pos (no prefix), whose '>' is at gt, opens an
    * element as startTag records one, when its attribute text was seen before (and parsed
    * then) and does not end the element; false (nothing done) when it was not, for startTag
    * to read.
    */
   openInRunWithAttributes(buf: string, pos: number, gt: number, name: string): boolean {
     const i = pos + 1 + name.length;
-    const list = gt - i <= MAX_CACHED_ATTRIBUTES ? this.cachedAttributes(buf, i, gt) : undefined;
+    const list = this.cachedAttributes(buf, i, gt);
     if (list === undefined || list.selfClosing) return false;
     this.openInRun(name, pos);
     this.openAttributes = list;
@@ -807,7 +808,7 @@ export class XmlTokenizer {
     return true;
   }
 
-  /** For leafRun: the element opened with openInRunWithAttributes was a leaf, read whole. */
+  /** For memberRun: the element opened with openInRunWithAttributes was a leaf, read whole. */
   closeLeafInRun(): void {
     this.popElement();
   }
@@ -828,7 +829,7 @@ export class XmlTokenizer {
   }
 
   /**
-   * For leafRun: the end tag at the run's position is `</name>`, name being the open
+   * For memberRun: the end tag at the run's position is `</name>`, name being the open
    * element's local name (`length` characters long), as the caller has checked in the bytes.
    * Closed as endTag would, when the open element's name is that local name (no prefix);
    * false (nothing done) when it is not.
@@ -843,7 +844,7 @@ export class XmlTokenizer {
   /**
    * `</name>` at pos, complete in the buffer, where name is the open element's: closed (the
    * handler's closeElement) and the position after it returned. -1 for anything else, which
-   * endTag reads. For endTag and leafRun; the tokenizer must be inside an element.
+   * endTag reads. For endTag and memberRun; the tokenizer must be inside an element.
    */
   closeInRun(buf: string, pos: number): number {
     const expected = this.openNames[this.depth - 1]!;
@@ -858,7 +859,7 @@ export class XmlTokenizer {
   }
 
   /**
-   * For leafRun: make buf[start, end) the text that leafText and ownLeafText read, when it
+   * For memberRun: make buf[start, end) the text that leafText and ownLeafText read, when it
    * is plain (no reference or CR to resolve); false when it is not.
    */
   leafAt(start: number, end: number): boolean {

@@ -1,9 +1,9 @@
 /**
- * The decoder's leaf runs (StreamDecoder.leafRun): members read straight from the bytes of
- * an ASCII response decode exactly as the general path decodes them, in every chunking,
- * and what the fast path leaves to the general path (attributes, references, CRs, members
- * far apart, repeated or unknown members, a wrong end tag) gets the general path's result
- * or error.
+ * The decoder's runs of members (StreamDecoder.memberRun): leaves, data objects, members
+ * with attributes and end tags read straight from the bytes of an ASCII response decode
+ * exactly as the general path decodes them, in every chunking, and what a run leaves to the
+ * general path (new attribute lists, references, CRs, space, prefixes, repeated or unknown
+ * members, wrong end tags) gets the general path's result or error.
  */
 import { describe, expect, it } from "vitest";
 import { compileSchema, readSchemaDir } from "../generator/load.js";
@@ -19,25 +19,25 @@ const NS = `xmlns="urn:vim25" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instan
 
 type Outcome = { value: unknown } | { error: string };
 
-/** Decode `xml` as one value of `type`, with or without leaf runs; counts the leaves they read. */
-function decode(type: string, xml: string, chunkSize: number, leafRuns: boolean) {
+/** Decode `xml` as one value of `type`, with or without runs of members; counts the runs that read something. */
+function decode(type: string, xml: string, chunkSize: number, memberRuns: boolean) {
   let result: unknown;
   const root: ContainerHandler = {
     open: (d) => d.expect(vimTypes.get(type) as Codec),
     value: (v) => (result = v),
   };
   const decoder = new StreamDecoder(options, root);
-  let fastLeaves = 0;
+  let runsRead = 0;
   const handler: XmlHandler = {
     openElement: (ns, local) => decoder.openElement(ns, local),
     text: (text) => decoder.text(text),
     closeElement: () => decoder.closeElement(),
     leafElement: (ns, local, t) => decoder.leafElement(ns, local, t),
   };
-  if (leafRuns)
-    handler.leafRun = (buf, bytes, pos, t) => {
-      const after = decoder.leafRun(buf, bytes, pos, t);
-      if (after !== pos) fastLeaves++;
+  if (memberRuns)
+    handler.memberRun = (buf, bytes, pos, t) => {
+      const after = decoder.memberRun(buf, bytes, pos, t);
+      if (after !== pos) runsRead++;
       return after;
     };
   const tokenizer = new XmlTokenizer(handler);
@@ -52,22 +52,22 @@ function decode(type: string, xml: string, chunkSize: number, leafRuns: boolean)
   } catch (err) {
     outcome = { error: `${(err as Error).constructor.name}: ${(err as Error).message}` };
   }
-  return { outcome, fastLeaves };
+  return { outcome, runsRead };
 }
 
-/** The outcome with leaf runs, after checking it is the general path's in every chunking. */
+/** The outcome with runs of members, after checking it is the general path's in every chunking. */
 function same(type: string, xml: string, sizes = [1, 5, 64, 1 << 20]) {
   const general = decode(type, xml, 1 << 20, false).outcome;
-  let fastLeaves = 0;
+  let runsRead = 0;
   for (const size of sizes) {
     const fast = decode(type, xml, size, true);
     expect(fast.outcome, `chunks of ${size}`).toEqual(general);
-    fastLeaves += fast.fastLeaves;
+    runsRead += fast.runsRead;
   }
-  return { outcome: general, fastLeaves };
+  return { outcome: general, runsRead };
 }
 
-/** A sample with its strings made ASCII (an ASCII response is where leaf runs apply). */
+/** A sample with its strings made ASCII (an ASCII response is where runs apply). */
 function ascii(value: unknown): unknown {
   if (typeof value === "string") return value.replace(/[^\x00-\x7f]/gu, "?");
   if (Array.isArray(value)) return value.map(ascii);
@@ -76,7 +76,7 @@ function ascii(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, ascii(v)]));
 }
 
-describe("leaf runs decode as the general path does", () => {
+describe("runs of leaves decode as the general path does", () => {
   const types = ir.dataObjects.filter((_, i) => i % 5 === 0).map((o) => o.name);
 
   it.each(types)("%s", (type) => {
@@ -87,17 +87,17 @@ describe("leaf runs decode as the general path does", () => {
   });
 
   it("they are what reads the plain leaves of those samples", () => {
-    let fastLeaves = 0;
+    let runsRead = 0;
     for (const type of types) {
       const value = ascii(samples.object(type));
-      fastLeaves += decode(
+      runsRead += decode(
         type,
         encodeElement(vimTypes.get(type)!, value, "v", vimTypes),
         1 << 20,
         true,
-      ).fastLeaves;
+      ).runsRead;
     }
-    expect(fastLeaves).toBeGreaterThan(types.length);
+    expect(runsRead).toBeGreaterThan(types.length);
   });
 
   it("they do read most leaves of a listing-like value", () => {
@@ -139,13 +139,13 @@ describe("leaf runs decode as the general path does", () => {
       overallStatus: "green",
     };
     const xml = encodeElement(vimTypes.get("VirtualMachineSummary")!, value, "v", vimTypes);
-    const { outcome, fastLeaves } = same("VirtualMachineSummary", xml, [1 << 20]);
+    const { outcome, runsRead } = same("VirtualMachineSummary", xml, [1 << 20]);
     expect(outcome).toEqual({ value });
-    expect(fastLeaves).toBeGreaterThan(0);
+    expect(runsRead).toBeGreaterThan(0);
   });
 });
 
-describe("what leaf runs leave to the general path", () => {
+describe("what runs of leaves leave to the general path", () => {
   const stats = (inner: string) => `<v ${NS}>${inner}</v>`;
 
   it.each([
@@ -271,8 +271,8 @@ describe("runs read data objects, members with attributes and end tags as the ge
     // In one chunk, a new run starts only where the general path parses an attribute
     // list it has not seen before: as many for 40 VMs as for 2.
     const runs = (n: number) => decode("RetrieveResult", listing(n, "vcsim"), 1 << 20, true);
-    expect(runs(40).fastLeaves).toBe(runs(2).fastLeaves);
-    expect(runs(2).fastLeaves).toBeLessThan(10);
+    expect(runs(40).runsRead).toBe(runs(2).runsRead);
+    expect(runs(2).runsRead).toBeLessThan(10);
   });
 });
 
@@ -375,9 +375,9 @@ describe("what runs leave to the general path, around data objects and attribute
   it("an error found while a start tag is handled points at that tag, in any chunking", () => {
     const xml = one(`${vm}<propSet><name>x</name><val xsi:type="foo:Bar">a</val></propSet>`);
     const column = xml.indexOf("<val") + 1;
-    for (const leafRuns of [false, true])
+    for (const memberRuns of [false, true])
       for (const size of [1, 7, 1 << 20]) {
-        expect(decode("RetrieveResult", xml, size, leafRuns).outcome).toHaveProperty(
+        expect(decode("RetrieveResult", xml, size, memberRuns).outcome).toHaveProperty(
           "error",
           expect.stringContaining(`line 1, column ${column} `),
         );
