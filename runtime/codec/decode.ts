@@ -10,7 +10,7 @@
 import { DecodeError } from "../errors.js";
 import type { XmlHandler, XmlTokenizer } from "../xml/tokenizer.js";
 import { VIM_NS, XSD_NS } from "../xml/writer.js";
-import { AnyTypeCodec, MorefCodec } from "./define.js";
+import { AnyTypeCodec, MorefCodec, sameBytesAt } from "./define.js";
 import { arrayElement } from "./encode.js";
 import { ownString } from "../xml/own-string.js";
 import { primitivesByXsdType } from "./primitives.js";
@@ -102,12 +102,6 @@ class Frame {
 
 const NO_FIELDS: readonly FieldSpec[] = [];
 const NO_NAMES: readonly (Uint8Array | undefined)[] = [];
-
-/** Does `bytes` hold `name` at `at`? */
-function sameBytesAt(bytes: Uint8Array, at: number, name: Uint8Array): boolean {
-  for (let k = 0; k < name.length; k++) if (bytes[at + k] !== name[k]) return false;
-  return true;
-}
 
 /** Strings up to this length are shared within one response (see SharedStrings). */
 const SHARED_MAX_LENGTH = 32;

@@ -37,11 +37,8 @@ export function defineEnum<const T extends string>(
       byLength ??= valuesByLength(values);
       const candidates = byLength[end - start];
       if (candidates === undefined) return undefined;
-      for (const { bytes: value, value: listed } of candidates) {
-        let k = 0;
-        while (k < value.length && bytes[start + k] === value[k]) k++;
-        if (k === value.length) return listed;
-      }
+      for (const { bytes: value, value: listed } of candidates)
+        if (sameBytesAt(bytes, start, value)) return listed;
       return undefined;
     },
   };
@@ -149,6 +146,12 @@ function newValueMaker(typeName: string): () => { $type: string } {
   Value.prototype = Object.prototype;
   const Ctor = Value as unknown as new () => { $type: string };
   return () => new Ctor();
+}
+
+/** Does `bytes` hold `name` at `at`? */
+export function sameBytesAt(bytes: Uint8Array, at: number, name: Uint8Array): boolean {
+  for (let k = 0; k < name.length; k++) if (bytes[at + k] !== name[k]) return false;
+  return true;
 }
 
 /** `text` as bytes, one per character, when it is ASCII. */
