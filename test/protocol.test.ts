@@ -87,6 +87,21 @@ describe("responses", () => {
     expect(error.status).toBe(503);
   });
 
+  it("the body of an unexpected status is read to its end, freeing the connection", async () => {
+    // Unread, each 1 MB page would hold its socket until the call's timeout (5 min): the
+    // ninth call would then wait for one of the 8 sockets.
+    const page = "<html>" + "x".repeat(1_000_000) + "</html>";
+    fake.handle((c) => (c.method === "CurrentTime" ? { status: 503, body: page } : undefined));
+    for (let i = 0; i < 12; i++) {
+      const error = await CurrentTime(conn, SI).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HttpStatusError);
+    }
+    fake.handle(() => ({
+      body: response("CurrentTime", "<returnval>2026-12-07T05:30:00Z</returnval>"),
+    }));
+    expect(await CurrentTime(conn, SI)).toEqual(new Date("2026-12-07T05:30:00Z"));
+  });
+
   it("redirects are refused, naming the target", async () => {
     fake.handle((c) =>
       c.method === "CurrentTime"

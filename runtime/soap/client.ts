@@ -102,10 +102,15 @@ export class SoapClient implements VimInvoker {
       signal: options.signal,
       timeout: options.timeout,
     });
-    if (response.status !== 200 && response.status !== 500)
-      throw new HttpStatusError(response.status, method);
-    const decoder = new ResponseDecoder(method, returns, this.decodeOptions);
     const source = response.body;
+    if (response.status !== 200 && response.status !== 500) {
+      // Read the (error page's) body to its end: the connection is then free again, where
+      // an unread body would hold it, and the call's timer, until the timeout.
+      if (typeof source === "object" && Symbol.asyncIterator in source)
+        for await (const _ of source);
+      throw new HttpStatusError(response.status, method);
+    }
+    const decoder = new ResponseDecoder(method, returns, this.decodeOptions);
     if (typeof source === "string") decoder.write(source);
     else if (Symbol.asyncIterator in source) for await (const chunk of source) decoder.write(chunk);
     else for (const chunk of source) decoder.write(chunk);
