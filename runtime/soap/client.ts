@@ -107,7 +107,7 @@ export class SoapClient implements VimInvoker {
       // Read the (error page's) body to its end: the connection is then free again, where
       // an unread body would hold it, and the call's timer, until the timeout.
       if (typeof source === "object" && Symbol.asyncIterator in source)
-        for await (const _ of source);
+        for await (const _ of source) void _; // drain, as the datastore transfers do
       throw new HttpStatusError(response.status, method);
     }
     const decoder = new ResponseDecoder(method, returns, this.decodeOptions);
