@@ -5,14 +5,8 @@
 import { createInterface } from "node:readline";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import {
-  CreateContainerView,
-  DestroyView,
-  VimConnection,
-  listVirtualMachines,
-  type ConnectionTypes,
-} from "../lean.js";
-import { retrieveVmsRequest } from "./raw-request.js";
+import { VimConnection, listVirtualMachines, type ConnectionTypes } from "../lean.js";
+import { rawVmListing } from "./raw-request.js";
 
 export const PATHS = [
   "name",
@@ -96,32 +90,13 @@ export async function main(types: ConnectionTypes | undefined): Promise<void> {
 
   /** The same request, its bytes read and counted, not decoded: the transfer alone. */
   async function rawList(): Promise<number> {
-    const view = await CreateContainerView(conn, {
-      container: conn.rootFolder,
-      type: ["VirtualMachine"],
-      recursive: true,
-    });
-    const body = retrieveVmsRequest(
-      conn.serviceContent.propertyCollector,
-      view,
-      PATHS,
-      argv["page-size"],
-    );
+    const listing = await rawVmListing(conn, PATHS, argv["page-size"]);
     const sent = performance.now();
-    const res = await conn.transport.request({
-      method: "POST",
-      path: conn.transport.sdkPath,
-      headers: {
-        "Content-Type": 'text/xml; charset="utf-8"',
-        SOAPAction: `urn:vim25/${conn.apiVersion}`,
-      },
-      body,
-      what: "raw RetrievePropertiesEx",
-    });
+    const res = await listing.post();
     let bytes = 0;
     const chunks = argv.timeline ? timedBody(res.body, sent, (t) => (timeline = t)) : res.body;
     for await (const chunk of chunks) bytes += chunk.length;
-    await DestroyView(conn, view);
+    await listing.close();
     return bytes;
   }
 

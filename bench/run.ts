@@ -27,14 +27,8 @@ import { type Plugin, build } from "esbuild";
 import { XMLParser } from "fast-xml-parser";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import {
-  CreateContainerView,
-  ResponseDecoder,
-  VimConnection,
-  vimPropertyTypes,
-  vimTypes,
-} from "../index.js";
-import { retrieveVmsRequest } from "./raw-request.js";
+import { ResponseDecoder, VimConnection, vimPropertyTypes, vimTypes } from "../index.js";
+import { rawVmListingBytes } from "./raw-request.js";
 import { startVcsim } from "../test/support/vcsim.js";
 
 const argv = await yargs(hideBin(process.argv))
@@ -155,26 +149,7 @@ try {
     password: sim.password,
     tls: { thumbprint: sim.sha256 },
   });
-  const view = await CreateContainerView(conn, {
-    container: conn.rootFolder,
-    type: ["VirtualMachine"],
-    recursive: true,
-  });
-  const request = retrieveVmsRequest(conn.serviceContent.propertyCollector, view, [
-    "name",
-    "summary",
-    "config.hardware",
-  ]);
-  const res = await conn.transport.request({
-    method: "POST",
-    path: "/sdk",
-    headers: { "Content-Type": "text/xml", SOAPAction: "urn:vim25/5.5" },
-    body: request,
-    what: "capture",
-  });
-  const parts: Buffer[] = [];
-  for await (const c of res.body) parts.push(c);
-  const bytes = Buffer.concat(parts);
+  const bytes = await rawVmListingBytes(conn, ["name", "summary", "config.hardware"]);
   await conn.close();
   writeFileSync(join(out, "response.xml"), bytes);
   const mb = bytes.length / 1e6;

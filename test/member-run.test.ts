@@ -19,14 +19,23 @@ const NS = `xmlns="urn:vim25" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instan
 
 type Outcome = { value: unknown } | { error: string };
 
-/** Decode `xml` as one value of `type`, with or without runs of members; counts the runs that read something. */
-function decode(type: string, xml: string, chunkSize: number, memberRuns: boolean) {
+/**
+ * Decode `xml` as one value of `type`, with or without runs of members (and item templates);
+ * counts the runs that read something and the items read with a template.
+ */
+function decode(
+  type: string,
+  xml: string,
+  chunkSize: number,
+  memberRuns: boolean,
+  templates = true,
+) {
   let result: unknown;
   const root: ContainerHandler = {
     open: (d) => d.expect(vimTypes.get(type) as Codec),
     value: (v) => (result = v),
   };
-  const decoder = new StreamDecoder(options, root);
+  const decoder = new StreamDecoder({ ...options, itemTemplates: templates }, root);
   let runsRead = 0;
   const handler: XmlHandler = {
     openElement: (ns, local) => decoder.openElement(ns, local),
@@ -45,14 +54,21 @@ function decode(type: string, xml: string, chunkSize: number, memberRuns: boolea
   let outcome: Outcome;
   try {
     const bytes = Buffer.from(xml);
-    for (let i = 0; i < bytes.length; i += chunkSize)
-      tokenizer.write(bytes.subarray(i, i + chunkSize));
+    // Every chunk in the same memory, overwritten after each write (as a reader may reuse
+    // its buffer): nothing the decoder keeps may be a view of it.
+    const reused = new Uint8Array(Math.min(chunkSize, bytes.length));
+    for (let i = 0; i < bytes.length; i += chunkSize) {
+      const chunk = bytes.subarray(i, i + chunkSize);
+      reused.set(chunk);
+      tokenizer.write(reused.subarray(0, chunk.length));
+      reused.fill(0x3c);
+    }
     tokenizer.end();
     outcome = { value: result };
   } catch (err) {
     outcome = { error: `${(err as Error).constructor.name}: ${(err as Error).message}` };
   }
-  return { outcome, runsRead };
+  return { outcome, runsRead, itemsReplayed: decoder.itemsReplayed };
 }
 
 /** The outcome with runs of members, after checking it is the general path's in every chunking. */
@@ -243,7 +259,7 @@ function listing(n: number, form: "vcsim" | "server"): string {
       ) +
       `</objects>`;
   }
-  return `<returnval ${NS}>${objects}</returnval>`;
+  return `<returnval ${NS} xmlns:xsd="http://www.w3.org/2001/XMLSchema">${objects}</returnval>`;
 }
 
 describe("runs read data objects, members with attributes and end tags as the general path does", () => {
@@ -397,5 +413,224 @@ describe("what runs leave to the general path, around data objects and attribute
       "error",
       expect.stringMatching(/^DecodeError: .*<runtime> appears more than once/),
     );
+  });
+});
+
+describe("item templates: items written alike are read by checking their markup", () => {
+  const CHUNKINGS = [1, 7, 64, 1000, 4096, 1 << 20];
+
+  /** `same` for the items of a listing, also with templates off; the items read with one, per chunking. */
+  function items(xml: string, type = "RetrieveResult") {
+    const general = decode(type, xml, 1 << 20, false).outcome;
+    const replayed: number[] = [];
+    for (const size of CHUNKINGS) {
+      expect(
+        decode(type, xml, size, true, false).outcome,
+        `chunks of ${size}, no templates`,
+      ).toEqual(general);
+      const fast = decode(type, xml, size, true);
+      expect(fast.outcome, `chunks of ${size}`).toEqual(general);
+      replayed.push(fast.itemsReplayed);
+    }
+    return { outcome: general, replayed };
+  }
+
+  /** A listing of `n` VMs (listing's form) with item `i` rewritten by `change`. */
+  function listingWith(
+    n: number,
+    change: (item: string, i: number) => string,
+    form: "vcsim" | "server" = "vcsim",
+  ) {
+    const xml = listing(n, form);
+    const start = xml.indexOf("<objects>");
+    const end = xml.lastIndexOf("</objects>") + "</objects>".length;
+    const all = xml
+      .slice(start, end)
+      .split("</objects>")
+      .slice(0, -1)
+      .map((o) => o + "</objects>");
+    return xml.slice(0, start) + all.map(change).join("") + xml.slice(end);
+  }
+
+  const objectsOf = (outcome: unknown) => {
+    if ("error" in (outcome as object)) throw new Error((outcome as { error: string }).error);
+    return (outcome as { value: { objects: any[] } }).value.objects;
+  };
+
+  it.each(["vcsim", "server"] as const)(
+    "a listing in %s's form: every item after the first, in one chunk",
+    (form) => {
+      const { outcome, replayed } = items(listing(30, form));
+      expect(objectsOf(outcome)).toHaveLength(30);
+      expect(objectsOf(outcome)[29].propSet[2].val).toBe(32 * 30);
+      // 28 of 30: the first item's attribute lists are new (the general path reads them), the
+      // second is recorded. In chunks, an item a chunk cuts waits for the next one; bytes one
+      // by one leave every item to the runs' general path.
+      expect(replayed.at(-1)).toBe(28);
+      expect(replayed[CHUNKINGS.indexOf(4096)]).toBe(28);
+      expect(replayed[0]).toBe(0);
+    },
+  );
+
+  it("the values are each item's own: texts, numbers, dates, references, enums", () => {
+    const xml = listingWith(6, (item, i) =>
+      i === 4
+        ? item
+            .replace("2026-12-07T00:18:10.227833845Z", "2030-01-02T03:04:05Z")
+            .replace("<powerState>poweredOn</powerState>", "<powerState>suspended</powerState>")
+            .replace(">toolsNotInstalled<", ">toolsNotRunning<")
+            .replace("<committed>0</committed>", "<committed>12345678901234</committed>")
+        : item,
+    );
+    const { outcome, replayed } = items(xml);
+    expect(replayed.at(-1)).toBe(4);
+    const summary = objectsOf(outcome)[4].propSet[3].val;
+    expect(summary.runtime.bootTime).toEqual(new Date(Date.UTC(2030, 0, 2, 3, 4, 5)));
+    expect(summary.runtime.powerState).toBe("suspended");
+    expect(summary.guest.toolsStatus).toBe("toolsNotRunning");
+    expect(summary.storage.committed).toBe(12345678901234n);
+    expect(summary.runtime.host).toEqual({ type: "HostSystem", value: "host-0" });
+    expect(objectsOf(outcome)[3].propSet[3].val.runtime.host).toEqual({
+      type: "HostSystem",
+      value: "host-1",
+    });
+  });
+
+  it.each([
+    [
+      "an optional member left out",
+      (item: string) => item.replace(/<toolsStatus>.*?<\/toolsStatus>/, ""),
+    ],
+    [
+      "a member more",
+      (item: string) => item.replace("</guest>", "<guestFullName>x</guestFullName></guest>"),
+    ],
+    [
+      "a reference in a text",
+      (item: string) => item.replace("[ds] vm/vm.vmx", "[ds] a&amp;b/vm.vmx"),
+    ],
+    ["a CR in a text", (item: string) => item.replace("[ds] vm/vm.vmx", "[ds]\r\nvm")],
+    ["a comment", (item: string) => item.replace("<guest>", "<guest><!-- c -->")],
+    ["CDATA", (item: string) => item.replace("otherGuest", "<![CDATA[other<Guest>]]>")],
+    ["space between members", (item: string) => item.replace("<guest>", "<guest>\n  ")],
+    ["a self-closing member", (item: string) => item.replace(/<guest>.*?<\/guest>/, "<guest/>")],
+    [
+      "another reference type, of the same length",
+      (item: string) => item.replace(`<host type="HostSystem">`, `<host type="HostXystem">`),
+    ],
+    [
+      "another managed type",
+      (item: string) => item.replace(`<obj type="VirtualMachine">`, `<obj type="Folder">`),
+    ],
+    [
+      "an unknown member",
+      (item: string) => item.replace("</runtime>", "<newThing><a>1</a></newThing></runtime>"),
+    ],
+    [
+      "a prefixed member",
+      (item: string) =>
+        item.replace("<guest>", `<v:guest xmlns:v="urn:vim25">`).replace("</guest>", "</v:guest>"),
+    ],
+    [
+      "an xsi:type of a subtype",
+      (item: string) =>
+        item.replace("<quickStats>", `<quickStats xsi:type="VirtualMachineQuickStats">`),
+    ],
+  ])(
+    "an item that differs (%s) is read as before; the next ones with the template",
+    (_what, change) => {
+      const xml = listingWith(8, (item, i) => (i === 3 ? change(item) : item));
+      const { outcome, replayed } = items(xml);
+      expect(objectsOf(outcome)).toHaveLength(8);
+      expect(replayed.at(-1)).toBe(5); // items 2 and 4-7
+    },
+  );
+
+  it("a property's name is part of the markup: the same tags under another name decode by that name's type", () => {
+    // memoryMB is an int, config.uuid a string: with `xsd:int` on both, the value still
+    // takes the type its property has (as the general path decodes it).
+    const xml = listingWith(6, (item, i) =>
+      i >= 3
+        ? item.replace("<name>config.hardware.memoryMB</name>", "<name>config.uuid</name>")
+        : item,
+    );
+    const { outcome, replayed } = items(xml);
+    expect(objectsOf(outcome)[2].propSet[2].val).toBe(96);
+    expect(objectsOf(outcome)[3].propSet[2].val).toBe("128");
+    expect(objectsOf(outcome)[5].propSet[2].val).toBe("192");
+    expect(replayed.at(-1)).toBe(3); // items 1-2 with the first template, 4-5 with the second
+  });
+
+  it("two shapes alternating, and more shapes than are kept, decode as before", () => {
+    const two = listingWith(12, (item, i) =>
+      i % 2 ? item.replace(/<toolsStatus>.*?<\/toolsStatus>/, "") : item,
+    );
+    // Item 1 (B) is recorded, 2 (A) misses, 3 (B) matches, 4 (A) is recorded: 3 and 5-11.
+    expect(items(two).replayed.at(-1)).toBe(8);
+    // Sixteen shapes: four optional members each there or not, by the bits of the item's number.
+    const drop = (item: string, i: number, bit: number, member: RegExp) =>
+      i & bit ? item.replace(member, "") : item;
+    const many = listingWith(48, (item, i) =>
+      [
+        /<toolsStatus>.*?<\/toolsStatus>/,
+        /<guestId>.*?<\/guestId>/,
+        /<numCpu>.*?<\/numCpu>/,
+        /<memorySizeMB>.*?<\/memorySizeMB>/,
+      ].reduce((changed, member, k) => drop(changed, i, 1 << k, member), item),
+    );
+    const { outcome } = items(many);
+    expect(objectsOf(outcome)).toHaveLength(48);
+    expect(objectsOf(outcome)[47].propSet[3].val.config).not.toHaveProperty("numCpu");
+    expect(objectsOf(outcome)[43].propSet[3].val.config).toHaveProperty("numCpu", 1);
+  });
+
+  it.each([
+    [
+      "a value that does not decode",
+      (item: string) => item.replace("<numCpu>1</numCpu>", "<numCpu>one</numCpu>"),
+      "DecodeError: .*one",
+    ],
+    [
+      "a wrong end tag",
+      (item: string) => item.replace("</guest>", "</gust>"),
+      "XmlSyntaxError: .*does not match",
+    ],
+    [
+      "a single member given twice",
+      (item: string) => item.replace("</guest>", "<toolsStatus>toolsOk</toolsStatus></guest>"),
+      "DecodeError: .*appears more than once",
+    ],
+    [
+      "an end tag missing at the end",
+      (item: string) => item.slice(0, -"</objects>".length),
+      "XmlSyntaxError",
+    ],
+  ])("%s in a later item: the error the general path gives", (_what, change, error) => {
+    const xml = listingWith(6, (item, i) => (i === 4 ? change(item) : item));
+    const { outcome } = items(xml);
+    expect(outcome).toHaveProperty("error", expect.stringMatching(new RegExp(`^${error}`)));
+  });
+
+  it("required lists an item leaves out become empty, as finish makes them", () => {
+    const byVm = (i: number) => `<faultsByVm><vm type="VirtualMachine">vm-${i}</vm></faultsByVm>`;
+    const xml = `<v ${NS}><reason>r</reason>${[0, 1, 2, 3, 4].map(byVm).join("")}</v>`;
+    const { outcome, replayed } = items(xml, "ClusterDrsFaults");
+    expect(outcome).toHaveProperty("value.faultsByVm.4", {
+      $type: "ClusterDrsFaultsFaultsByVm",
+      vm: { type: "VirtualMachine", value: "vm-4" },
+      fault: [],
+    });
+    expect(replayed.at(-1)).toBe(3); // items 2-4
+  });
+
+  it("a property's items are read by their holder's template, never their own", () => {
+    // One ObjectContent whose propSet items look alike: each is decoded on its own.
+    const props = [1, 2, 3, 4].map(
+      (i) => `<propSet><name>name</name><val xsi:type="xsd:string">n${i}</val></propSet>`,
+    );
+    const xml = `<returnval ${NS}><objects><obj type="VirtualMachine">vm-1</obj>${props.join("")}</objects></returnval>`;
+    const { outcome, replayed } = items(xml);
+    expect(replayed.at(-1)).toBe(0);
+    expect(outcome).toHaveProperty("value.objects.0.propSet.3.val", "n4");
   });
 });

@@ -13,6 +13,14 @@ import { VIM_NS, XSD_NS } from "../xml/writer.js";
 import { AnyTypeCodec, MorefCodec, sameBytesAt } from "./define.js";
 import { arrayElement } from "./encode.js";
 import { ownString } from "../xml/own-string.js";
+import {
+  ItemRecorder,
+  type ItemTemplate,
+  ItemTemplates,
+  MAX_RECORDINGS,
+  place,
+  Step,
+} from "./item-template.js";
 import { primitivesByXsdType } from "./primitives.js";
 import {
   type Codec,
@@ -70,6 +78,11 @@ export interface PropertyTypes {
 export interface DecodeOptions {
   registry: TypeRegistry;
   propertyTypes?: PropertyTypes;
+  /**
+   * Read the items of a list that are written alike with a template of the first (see
+   * item-template.ts). On by default; off only to compare with the decoding it stands for.
+   */
+  itemTemplates?: boolean;
 }
 
 class Frame {
@@ -98,6 +111,8 @@ class Frame {
   maxIndex = -1;
   /** Mode.Object: how many required members have been assigned. */
   requiredSeen = 0;
+  /** Mode.Object: the item templates of its list members, by member index (see item-template.ts). */
+  items: (ItemTemplates | undefined)[] | undefined;
 }
 
 const NO_FIELDS: readonly FieldSpec[] = [];
@@ -134,6 +149,9 @@ class SharedStrings {
 
 const NONE: readonly string[] = [];
 
+/** listItem, replay: the buffer ends inside the item, which matched so far. */
+const NEEDS_MORE = -2;
+
 /** A DynamicProperty or PropertyChange inside an ObjectContent or ObjectUpdate? */
 function isPropertyHolder(holder: Codec, owner: Codec): boolean {
   const h = holder.typeName;
@@ -155,11 +173,33 @@ export class StreamDecoder implements XmlHandler {
   /** Set by memberCodec. */
   private memberIsList = false;
   private readonly strings = new SharedStrings();
+  /** Item templates are recorded and used (DecodeOptions.itemTemplates). */
+  private readonly itemTemplates: boolean;
+  /** Items read with a template so far (for tests and diagnostics). */
+  itemsReplayed = 0;
+  /** The item being recorded, during the run that reads it. */
+  private recorder: ItemRecorder | undefined;
+  /** Set by listItem: record the item the run opens next into these templates. */
+  private recordInto: ItemTemplates | undefined;
+  /** Of the leaf leafElement decoded on its fast path, while recording (see memberWithAttributes). */
+  private recordedLeaf: FieldSpec | undefined;
+  private recordedCodec: Codec | undefined;
+  private recordedValue: unknown;
+  private recordedFirst = false;
+  /** The values a template's steps are building, innermost last; and the item built. */
+  private readonly itemStack: any[] = [];
+  private itemValue: unknown;
+  /** Where the current run started (memberRun returns -1 to hold only what it has not read). */
+  private runStart = 0;
+  /** The bytes' buffer as 32-bit words, for Markup.at. */
+  private words: Int32Array = new Int32Array(0);
+  private wordsOf: ArrayBufferLike | undefined;
 
   constructor(
     private readonly options: DecodeOptions,
     root: ContainerHandler,
   ) {
+    this.itemTemplates = options.itemTemplates ?? true;
     const frame = new Frame();
     frame.mode = Mode.Container;
     frame.container = root;
@@ -294,6 +334,7 @@ export class StreamDecoder implements XmlHandler {
       this.depth--;
       return;
     }
+    if (this.recorder !== undefined) this.recordClose(frame);
     const value = this.finish(frame);
     this.depth--;
     const parent = this.frames[this.depth]!;
@@ -346,7 +387,14 @@ export class StreamDecoder implements XmlHandler {
             !list &&
             (codec.kind === "primitive" || codec.kind === "enum" || codec.kind === "moref")
           ) {
-            this.assign(top, field, this.leafValue(codec, tokenizer, local));
+            const value = this.leafValue(codec, tokenizer, local);
+            if (this.recorder !== undefined) {
+              this.recordedLeaf = field;
+              this.recordedCodec = codec;
+              this.recordedValue = value;
+              this.recordedFirst = top.value[field.name] === undefined;
+            }
+            this.assign(top, field, value);
             return;
           }
         }
@@ -360,6 +408,7 @@ export class StreamDecoder implements XmlHandler {
         return;
       }
     }
+    this.recorder = undefined; // (read through frames: not recorded)
     const text = tokenizer.ownLeafText();
     this.openElement(ns, local);
     if (text.length > 0) this.text(text);
@@ -379,6 +428,15 @@ export class StreamDecoder implements XmlHandler {
    * general path costs more per element; README, Benchmarks, gives the gain.
    */
   memberRun(buf: string, bytes: Uint8Array, pos: number, tokenizer: XmlTokenizer): number {
+    this.runStart = pos;
+    const after = this.readRun(buf, bytes, pos, tokenizer);
+    // An item is recorded only when one run reads it whole: positions are in this buffer.
+    this.recorder = undefined;
+    this.recordInto = undefined;
+    return after;
+  }
+
+  private readRun(buf: string, bytes: Uint8Array, pos: number, tokenizer: XmlTokenizer): number {
     const len = buf.length;
     for (;;) {
       if (this.skipDepth !== 0) return pos;
@@ -404,6 +462,7 @@ export class StreamDecoder implements XmlHandler {
         if (after < 0) after = tokenizer.closeInRun(buf, pos);
         if (after < 0) return pos;
         pos = after;
+        if (this.recorder?.done) this.finishRecording(bytes, pos);
       } else {
         const k = this.memberAt(top, bytes, pos, len);
         if (k < 0) return pos;
@@ -418,15 +477,28 @@ export class StreamDecoder implements XmlHandler {
         } else if (codec.kind === "object") {
           // As openElement: no attribute, so no xsi:type, so the declared type.
           if (k >= top.cursor) top.cursor = k + 1;
-          tokenizer.openInRun(field.name, pos);
-          const frame = this.push(field.name);
-          frame.field = field;
-          this.setupObject(frame, codec);
-          if (isPropertyHolder(codec, top.codec!)) {
-            const owner = top.value.obj?.type;
-            frame.ownerType = typeof owner === "string" ? owner : undefined;
+          const read =
+            field.list && this.itemTemplates && this.recorder === undefined
+              ? this.listItem(top, field, buf, bytes, pos, tokenizer)
+              : -1;
+          if (read === NEEDS_MORE) return pos === this.runStart ? -1 : pos;
+          if (read >= 0) pos = read;
+          else {
+            tokenizer.openInRun(field.name, pos);
+            const frame = this.push(field.name);
+            frame.field = field;
+            this.setupObject(frame, codec);
+            if (isPropertyHolder(codec, top.codec!)) {
+              const owner = top.value.obj?.type;
+              frame.ownerType = typeof owner === "string" ? owner : undefined;
+            }
+            if (this.recordInto !== undefined) {
+              this.recorder = new ItemRecorder(this.recordInto, this.depth, pos);
+              this.recordInto = undefined;
+            }
+            this.recorder?.open(field, codec.layout().newValue);
+            pos += n + 2;
           }
-          pos += n + 2;
         } else {
           if (codec.kind !== "primitive" && codec.kind !== "enum") return pos;
           const textStart = pos + n + 2;
@@ -442,13 +514,197 @@ export class StreamDecoder implements XmlHandler {
           )
             return pos;
           if (k >= top.cursor) top.cursor = k + 1;
-          this.assign(top, field, this.leafValue(codec, tokenizer, field.name));
+          const value = this.leafValue(codec, tokenizer, field.name);
+          if (this.recorder !== undefined) {
+            const first = top.value[field.name] === undefined;
+            this.recordLeaf(top, field, first, codec, value, textStart, lt);
+          }
+          this.assign(top, field, value);
           pos = gt + 1;
         }
       }
       // Go on while another tag follows at once.
       if (pos + 1 >= len || bytes[pos] !== 60 /* < */) return pos;
     }
+  }
+
+  // ---- item templates (item-template.ts) ----------------------------------------------
+
+  /**
+   * An item of list member `field` of the object in `top` starts at `pos`: read with one of
+   * the list's templates when one matches (the item assigned, the position after its end
+   * tag returned), else -1, and the run opens it as usual (and records it, when the list
+   * still takes templates: recordInto is set).
+   */
+  private listItem(
+    top: Frame,
+    field: FieldSpec,
+    buf: string,
+    bytes: Uint8Array,
+    pos: number,
+    tokenizer: XmlTokenizer,
+  ): number {
+    const items = (top.items ??= []);
+    let templates = items[field.index];
+    if (templates === undefined) {
+      // A property's value type depends on the object that holds the item (its `obj`): such
+      // items are read by their holder's template, never by their own.
+      templates = items[field.index] = new ItemTemplates();
+      if (isPropertyHolder(field.codec, top.codec!)) templates.tried = false;
+    }
+    if (!templates.tried) return -1;
+    const list = templates.list;
+    let cut = false;
+    for (let i = 0; i < list.length; i++) {
+      const template = list[i]!;
+      const after = this.replay(template, buf, bytes, pos, tokenizer);
+      if (after >= 0) {
+        templates.hits++;
+        this.itemsReplayed++;
+        if (i > 0) templates.promote(template);
+        this.assign(top, field, this.itemValue);
+        this.itemValue = undefined;
+        return after;
+      }
+      if (after === NEEDS_MORE) {
+        // Matched up to the end of the buffer: read again with the next chunk, when it may be.
+        if (tokenizer.holding) return NEEDS_MORE;
+        cut = true;
+      }
+    }
+    if (cut) return -1;
+    if (list.length > 0) templates.miss();
+    // A list whose recorded items were never met again is not recorded any further.
+    if (templates.recordings <= templates.hits && templates.recordings < MAX_RECORDINGS)
+      this.recordInto = templates;
+    return -1;
+  }
+
+  /**
+   * The item at `pos` read with `template`: the position after it (the item in itemValue),
+   * or -1 when its markup differs from the template's (or a text does not decode: the
+   * general path then reports it, with its path), with nothing of it kept.
+   */
+  private replay(
+    template: ItemTemplate,
+    buf: string,
+    bytes: Uint8Array,
+    pos: number,
+    tokenizer: XmlTokenizer,
+  ): number {
+    const len = buf.length;
+    if (bytes.buffer !== this.wordsOf) {
+      this.wordsOf = bytes.buffer;
+      this.words = new Int32Array(bytes.buffer, 0, bytes.buffer.byteLength >> 2);
+    }
+    const words = this.words;
+    const offset = bytes.byteOffset;
+    const { markup, steps, leaves } = template;
+    const stack = this.itemStack;
+    let sp = -1;
+    for (let i = 0; i < markup.length; i++) {
+      const expected = markup[i]!;
+      if (pos + expected.bytes.length > len) {
+        // The buffer ends in this markup: more may follow (a difference in the part that is
+        // here is still a miss).
+        const part = expected.bytes;
+        for (let k = 0; pos + k < len; k++)
+          if (bytes[pos + k] !== part[k]) return this.dropItem(sp, -1);
+        return this.dropItem(sp, NEEDS_MORE);
+      }
+      if (!expected.at(bytes, words, offset, pos)) return this.dropItem(sp, -1);
+      pos += expected.bytes.length;
+      const todo = steps[i]!;
+      for (let j = 0; j < todo.length; j++) {
+        const step = todo[j]!;
+        switch (step.step) {
+          case Step.Open:
+            stack[++sp] = step.newValue!();
+            break;
+          case Step.Fixed:
+            place(stack[sp], step, step.value);
+            break;
+          case Step.Close: {
+            const value = stack[sp];
+            stack[sp--] = undefined;
+            for (let f = 0; f < step.fill.length; f++) value[step.fill[f]!] = [];
+            if (sp < 0) this.itemValue = value;
+            else place(stack[sp], step, value);
+            break;
+          }
+        }
+      }
+      const leaf = leaves[i];
+      if (leaf !== undefined) {
+        const lt = buf.indexOf("<", pos);
+        if (lt < 0) return this.dropItem(sp, NEEDS_MORE);
+        if (!tokenizer.leafAt(pos, lt)) return this.dropItem(sp, -1);
+        tokenizer.typeAttribute = leaf.referenceType;
+        let value: unknown;
+        try {
+          value = this.leafValue(leaf.codec!, tokenizer, leaf.field.name);
+        } catch (err) {
+          if (err instanceof DecodeError) return this.dropItem(sp, -1);
+          throw err;
+        }
+        place(stack[sp], leaf, value);
+        pos = lt;
+      }
+    }
+    return pos;
+  }
+
+  /** A replay that stopped: the values it was building are dropped; `result` returned. */
+  private dropItem(sp: number, result: number): number {
+    for (; sp >= 0; sp--) this.itemStack[sp] = undefined;
+    return result;
+  }
+
+  /** While recording: a leaf of the object in `top`, its text buf[start, end), decoded to `value`. */
+  private recordLeaf(
+    top: Frame,
+    field: FieldSpec,
+    first: boolean,
+    codec: Codec,
+    value: unknown,
+    start: number,
+    end: number,
+  ): void {
+    // A property's name chooses its value's type (memberCodec): the text is checked as markup.
+    if (top.ownerType !== undefined && field.name === "name")
+      this.recorder!.fixed(field, first, value);
+    else {
+      const referenceType = codec.kind === "moref" ? this.tokenizer.typeAttribute : undefined;
+      this.recorder!.leaf(field, first, codec, referenceType, start, end);
+    }
+  }
+
+  /** While recording: `frame` closes (before finish, which fills in absent required lists). */
+  private recordClose(frame: Frame): void {
+    const recorder = this.recorder!;
+    const field = frame.field;
+    const parent = this.frames[this.depth - 1]!;
+    if (frame.mode !== Mode.Object || field === undefined || parent.mode !== Mode.Object) {
+      this.recorder = undefined;
+      return;
+    }
+    const codec = frame.codec as ObjectCodec;
+    const required = codec.isFault ? NONE : codec.layout().requiredFields;
+    const fill =
+      frame.requiredSeen === required.length
+        ? NONE
+        : required.filter((name) => frame.value[name] === undefined);
+    recorder.close(field, parent.value[field.name] === undefined, fill);
+    if (this.depth === recorder.depth) recorder.done = true;
+  }
+
+  /** The recorded item ended at `end`: its template is its list's first. */
+  private finishRecording(bytes: Uint8Array, end: number): void {
+    const recorder = this.recorder!;
+    this.recorder = undefined;
+    const templates = recorder.templates;
+    templates.recordings++;
+    templates.promote(recorder.finish(bytes, end));
   }
 
   /**
@@ -480,10 +736,33 @@ export class StreamDecoder implements XmlHandler {
       tokenizer.leafAt(gt + 1, lt)
     ) {
       this.leafElement(ns, local, tokenizer);
+      if (this.recorder !== undefined) {
+        const field = this.recordedLeaf;
+        if (field === undefined) this.recorder = undefined;
+        else {
+          this.recordedLeaf = undefined;
+          const top = this.frames[this.depth]!;
+          this.recordLeaf(
+            top,
+            field,
+            this.recordedFirst,
+            this.recordedCodec!,
+            this.recordedValue,
+            gt + 1,
+            lt,
+          );
+        }
+      }
       tokenizer.closeLeafInRun();
       return end + 1;
     }
     this.openElement(ns, local);
+    if (this.recorder !== undefined) {
+      const frame = this.frames[this.depth]!;
+      if (frame.mode === Mode.Object && frame.field !== undefined)
+        this.recorder.open(frame.field, (frame.codec as ObjectCodec).layout().newValue);
+      else this.recorder = undefined;
+    }
     return gt + 1;
   }
 
@@ -626,6 +905,7 @@ export class StreamDecoder implements XmlHandler {
     frame.cursor = 0;
     frame.maxIndex = -1;
     frame.requiredSeen = 0;
+    frame.items = undefined;
     return frame;
   }
 

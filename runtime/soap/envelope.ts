@@ -59,6 +59,7 @@ export type ResponseOutcome =
  */
 export class ResponseDecoder {
   private readonly tokenizer: XmlTokenizer;
+  private readonly decoder: StreamDecoder;
   private readonly results: unknown[] = [];
   private fault:
     | { code: string; text: string; detail?: Record<string, unknown>; detailType?: string }
@@ -142,8 +143,14 @@ export class ResponseDecoder {
       },
     };
     const decoder = new StreamDecoder(options, root);
+    this.decoder = decoder;
     this.tokenizer = new XmlTokenizer(decoder);
     decoder.attach(this.tokenizer);
+  }
+
+  /** Items of lists read with a template (see StreamDecoder.itemsReplayed). */
+  get itemsReplayed(): number {
+    return this.decoder.itemsReplayed;
   }
 
   write(chunk: Uint8Array | string): void {

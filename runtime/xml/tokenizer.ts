@@ -35,7 +35,8 @@ export interface XmlHandler {
    * (recorded with `tokenizer.openInRun` or `openInRunWithAttributes`, then handled as
    * openElement or leafElement would be) and end tags (`tokenizer.closeNamedInRun` or
    * `closeInRun`) as it recognises, one after another, and returns the position after the
-   * last, or `pos` when it read none.
+   * last, or `pos` when it read none; or -1 when the buffer ends inside what it would read
+   * and `tokenizer.holding` is true: the rest is then read again with more input.
    */
   memberRun?(buf: string, bytes: Uint8Array, pos: number, tokenizer: XmlTokenizer): number;
 }
@@ -185,6 +186,13 @@ export class XmlTokenizer {
   private crAt = -1;
   /** During a run: hold back an element or text the buffer ends in (see run). */
   private holdIncomplete = false;
+  /**
+   * For memberRun: an element the buffer ends in may be left for the next chunk, which is
+   * then read after it (see run).
+   */
+  get holding(): boolean {
+    return this.holdIncomplete;
+  }
   private ended = false;
   private started = false;
   private sawRoot = false;
@@ -505,6 +513,7 @@ export class XmlTokenizer {
         const bytes = this.asciiBytes;
         if (bytes !== undefined && this.depth > 0 && this.handler.memberRun !== undefined) {
           const after = this.handler.memberRun(buf, bytes, pos, this);
+          if (after < 0) break; // held: read again with the next chunk
           if (after !== pos) {
             pos = after;
             continue;
