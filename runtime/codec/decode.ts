@@ -558,6 +558,7 @@ export class StreamDecoder implements XmlHandler {
     for (let i = 0; i < list.length; i++) {
       const template = list[i]!;
       const after = this.replay(template, buf, bytes, pos, tokenizer);
+      if (after < 0) this.itemStack.fill(undefined); // what it was building, dropped
       if (after >= 0) {
         templates.hits++;
         this.itemsReplayed++;
@@ -567,7 +568,7 @@ export class StreamDecoder implements XmlHandler {
         return after;
       }
       if (after === NEEDS_MORE) {
-        // Matched up to the end of the buffer: read again with the next chunk, when it may be.
+        // The buffer ends inside the item: read again with the next chunk, when it may be.
         if (tokenizer.holding) return NEEDS_MORE;
         cut = true;
       }
@@ -581,9 +582,13 @@ export class StreamDecoder implements XmlHandler {
   }
 
   /**
-   * The item at `pos` read with `template`: the position after it (the item in itemValue),
-   * or -1 when its markup differs from the template's (or a text does not decode: the
-   * general path then reports it, with its path), with nothing of it kept.
+   * The item at `pos` read with `template`: the position after it (the item in itemValue);
+   * -1 when its markup differs from the template's (or a text does not decode: the general
+   * path then reports it, with its path); NEEDS_MORE when the buffer ends inside it (the part
+   * there is not compared: a difference in it is found with the next chunk). Failures are
+   * plain returns on purpose (perf, cold decode): a path first taken at a chunk's end after
+   * V8 has optimized this function would deoptimize it, if that path read a property or
+   * called a function it has no type feedback for.
    */
   private replay(
     template: ItemTemplate,
@@ -604,16 +609,10 @@ export class StreamDecoder implements XmlHandler {
     let sp = -1;
     for (let i = 0; i < markup.length; i++) {
       const expected = markup[i]!;
-      if (pos + expected.bytes.length > len) {
-        // The buffer ends in this markup: more may follow (a difference in the part that is
-        // here is still a miss).
-        const part = expected.bytes;
-        for (let k = 0; pos + k < len; k++)
-          if (bytes[pos + k] !== part[k]) return this.dropItem(sp, -1);
-        return this.dropItem(sp, NEEDS_MORE);
-      }
-      if (!expected.at(bytes, words, offset, pos)) return this.dropItem(sp, -1);
-      pos += expected.bytes.length;
+      const n = expected.bytes.length;
+      if (pos + n > len) return NEEDS_MORE;
+      if (!expected.at(bytes, words, offset, pos)) return -1;
+      pos += n;
       const todo = steps[i]!;
       for (let j = 0; j < todo.length; j++) {
         const step = todo[j]!;
@@ -637,14 +636,14 @@ export class StreamDecoder implements XmlHandler {
       const leaf = leaves[i];
       if (leaf !== undefined) {
         const lt = buf.indexOf("<", pos);
-        if (lt < 0) return this.dropItem(sp, NEEDS_MORE);
-        if (!tokenizer.leafAt(pos, lt)) return this.dropItem(sp, -1);
+        if (lt < 0) return NEEDS_MORE;
+        if (!tokenizer.leafAt(pos, lt)) return -1;
         tokenizer.typeAttribute = leaf.referenceType;
         let value: unknown;
         try {
           value = this.leafValue(leaf.codec!, tokenizer, leaf.field.name);
         } catch (err) {
-          if (err instanceof DecodeError) return this.dropItem(sp, -1);
+          if (err instanceof DecodeError) return -1;
           throw err;
         }
         place(stack[sp], leaf, value);
@@ -652,12 +651,6 @@ export class StreamDecoder implements XmlHandler {
       }
     }
     return pos;
-  }
-
-  /** A replay that stopped: the values it was building are dropped; `result` returned. */
-  private dropItem(sp: number, result: number): number {
-    for (; sp >= 0; sp--) this.itemStack[sp] = undefined;
-    return result;
   }
 
   /** While recording: a leaf of the object in `top`, its text buf[start, end), decoded to `value`. */
