@@ -181,11 +181,8 @@ export class StreamDecoder implements XmlHandler {
   private recorder: ItemRecorder | undefined;
   /** Set by listItem: record the item the run opens next into these templates. */
   private recordInto: ItemTemplates | undefined;
-  /** Of the leaf leafElement decoded on its fast path, while recording (see memberWithAttributes). */
-  private recordedLeaf: FieldSpec | undefined;
-  private recordedCodec: Codec | undefined;
-  private recordedValue: unknown;
-  private recordedFirst = false;
+  /** While recording: the leaf leafElement decoded on its fast path (see memberWithAttributes). */
+  private fastLeaf: { field: FieldSpec; first: boolean; codec: Codec; value: unknown } | undefined;
   /** The values a template's steps are building, innermost last; and the item built. */
   private readonly itemStack: any[] = [];
   private itemValue: unknown;
@@ -388,12 +385,8 @@ export class StreamDecoder implements XmlHandler {
             (codec.kind === "primitive" || codec.kind === "enum" || codec.kind === "moref")
           ) {
             const value = this.leafValue(codec, tokenizer, local);
-            if (this.recorder !== undefined) {
-              this.recordedLeaf = field;
-              this.recordedCodec = codec;
-              this.recordedValue = value;
-              this.recordedFirst = top.value[field.name] === undefined;
-            }
+            if (this.recorder !== undefined)
+              this.fastLeaf = { field, first: top.value[field.name] === undefined, codec, value };
             this.assign(top, field, value);
             return;
           }
@@ -730,22 +723,11 @@ export class StreamDecoder implements XmlHandler {
     ) {
       this.leafElement(ns, local, tokenizer);
       if (this.recorder !== undefined) {
-        const field = this.recordedLeaf;
-        if (field === undefined) this.recorder = undefined;
-        else {
-          this.recordedLeaf = undefined;
-          const top = this.frames[this.depth]!;
-          this.recordLeaf(
-            top,
-            field,
-            this.recordedFirst,
-            this.recordedCodec!,
-            this.recordedValue,
-            gt + 1,
-            lt,
-          );
-        }
+        // Recorded when leafElement read it on its fast path (it gave up recording otherwise).
+        const { field, first, codec, value } = this.fastLeaf!;
+        this.recordLeaf(this.frames[this.depth]!, field, first, codec, value, gt + 1, lt);
       }
+      this.fastLeaf = undefined;
       tokenizer.closeLeafInRun();
       return end + 1;
     }
