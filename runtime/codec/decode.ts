@@ -149,7 +149,7 @@ class SharedStrings {
 
 const NONE: readonly string[] = [];
 
-/** listItem, replay: the buffer ends inside the item, which matched so far. */
+/** listItem, replay: the buffer ends inside the item (what is there is read again with more). */
 const NEEDS_MORE = -2;
 
 /** A DynamicProperty or PropertyChange inside an ObjectContent or ObjectUpdate? */
@@ -526,7 +526,8 @@ export class StreamDecoder implements XmlHandler {
   /**
    * An item of list member `field` of the object in `top` starts at `pos`: read with one of
    * the list's templates when one matches (the item assigned, the position after its end
-   * tag returned), else -1, and the run opens it as usual (and records it, when the list
+   * tag returned); NEEDS_MORE when the buffer ends inside it and the tokenizer holds it for
+   * the next chunk; else -1, and the run opens it as usual (and records it, when the list
    * still takes templates: recordInto is set).
    */
   private listItem(
