@@ -374,6 +374,22 @@ describe("decode errors and forward compatibility", () => {
     expect(deserialize("UserSession", again)).toEqual(session);
   });
 
+  it("keeps unknown elements named as objects' inherited members (toString, __proto__) as any other", () => {
+    const xml = `<r ${VIM} ${XSI} ${XSD}><key>k</key><toString>a</toString><__proto__>b</__proto__><__proto__>c</__proto__><constructor><hasOwnProperty>1</hasOwnProperty><hasOwnProperty>2</hasOwnProperty><valueOf>3</valueOf></constructor><userName>u</userName><fullName>f</fullName><loginTime>2020-01-01T00:00:00Z</loginTime><lastActiveTime>2020-01-01T00:00:00Z</lastActiveTime><locale>en</locale><messageLocale>en</messageLocale></r>`;
+    const session = deserialize<{ $extra: Record<string, unknown> }>("UserSession", xml);
+    const extra = session.$extra;
+    expect(Object.getPrototypeOf(extra)).toBe(Object.prototype);
+    expect(Object.keys(extra)).toEqual(["toString", "__proto__", "constructor"]);
+    expect(extra.toString).toBe("a");
+    expect(Object.getOwnPropertyDescriptor(extra, "__proto__")?.value).toEqual(["b", "c"]);
+    const inner = extra.constructor as unknown as Record<string, unknown>;
+    expect(Object.getPrototypeOf(inner)).toBe(Object.prototype);
+    expect({ ...inner }).toEqual({ hasOwnProperty: ["1", "2"], valueOf: "3" });
+    expect(serialize("UserSession", session)).toContain(
+      "<toString>a</toString><__proto__>b</__proto__><__proto__>c</__proto__><constructor><hasOwnProperty>1</hasOwnProperty><hasOwnProperty>2</hasOwnProperty><valueOf>3</valueOf></constructor>",
+    );
+  });
+
   it("refuses a property that is not a member of the type (a misspelt member is never dropped)", () => {
     expect(() => serialize("VirtualMachineConfigSpec", { memoryMb: 512n })).toThrow(
       "cannot serialize VirtualMachineConfigSpec.memoryMb: 'memoryMb' is not a member of VirtualMachineConfigSpec",

@@ -262,6 +262,53 @@ function listing(n: number, form: "vcsim" | "server"): string {
   return `<returnval ${NS} xmlns:xsd="http://www.w3.org/2001/XMLSchema">${objects}</returnval>`;
 }
 
+describe("runs keep the leaves this schema does not have in $extra, as the general path does", () => {
+  const stats = (inner: string) => `<v ${NS}>${inner}</v>`;
+  /** The outcome, checked against the general path in every chunking; one run reads it all. */
+  const read = (inner: string) => {
+    const { outcome } = same("VirtualMachineQuickStats", stats(inner));
+    expect(decode("VirtualMachineQuickStats", stats(inner), 1 << 20, true).runsRead).toBe(1);
+    return outcome;
+  };
+
+  it("a newer server's leaves: their texts as strings, a repeated one as a list", () => {
+    const outcome = read(
+      "<overallCpuUsage>1</overallCpuUsage><new-Thing_2.x>a b</new-Thing_2.x><guestMemoryUsage>2</guestMemoryUsage>" +
+        "<later>1</later><later>2</later><later></later><guestHeartbeatStatus>gray</guestHeartbeatStatus>",
+    );
+    expect(outcome).toHaveProperty("value.$extra", {
+      "new-Thing_2.x": "a b",
+      later: ["1", "2", ""],
+    });
+    expect(outcome).toHaveProperty("value.guestMemoryUsage", 2);
+    expect(outcome).toHaveProperty("value.guestHeartbeatStatus", "gray");
+  });
+
+  it.each([
+    ["a reference in its text", "<newThing>a&amp;b</newThing>"],
+    ["a CR in its text", "<newThing>a\r\nb</newThing>"],
+    ["an attribute", `<newThing xsi:type="xsd:int">1</newThing>`],
+    ["a prefix", `<n:newThing xmlns:n="urn:vim25">1</n:newThing>`],
+    ["children", "<newThing><a>1</a><a>2</a></newThing>"],
+    ["self-closing", "<newThing/>"],
+    ["a wrong end tag", "<newThing>1</newThinG>"],
+    ["a name of 65 characters", `<${"n".repeat(65)}>1</${"n".repeat(65)}>`],
+    [
+      "a known member out of order (the general path finds it)",
+      "<guestMemoryUsage>2</guestMemoryUsage><overallCpuUsage>1</overallCpuUsage>",
+    ],
+    [
+      "a known member given twice (the general path refuses it)",
+      "<overallCpuUsage>1</overallCpuUsage><overallCpuUsage>1</overallCpuUsage>",
+    ],
+  ])("one with %s is the general path's, with its value or error", (_what, unknown) => {
+    const general = decode("VirtualMachineQuickStats", stats(unknown), 1 << 20, false).outcome;
+    expect(same("VirtualMachineQuickStats", stats(unknown)).outcome).toEqual(general);
+    const around = `<overallCpuUsage>1</overallCpuUsage>${unknown}<guestHeartbeatStatus>gray</guestHeartbeatStatus>`;
+    same("VirtualMachineQuickStats", stats(around));
+  });
+});
+
 describe("runs read data objects, members with attributes and end tags as the general path does", () => {
   it.each(["vcsim", "server"] as const)("a listing in %s's form", (form) => {
     const { outcome } = same("RetrieveResult", listing(3, form));
@@ -545,6 +592,42 @@ describe("item templates: items written alike are read by checking their markup"
       expect(replayed.at(-1)).toBe(5); // items 2 and 4-7
     },
   );
+
+  it("items with leaves this schema does not have are read with the template, into $extra", () => {
+    // As vcsim's video cards carry graphicsMemorySizeInKB, which the 5.5 schema lacks.
+    const xml = listingWith(8, (item, i) =>
+      item
+        .replace("</runtime>", `<newCount>${i}</newCount><newFlag>true</newFlag></runtime>`)
+        .replace(
+          "</guest>",
+          `<newList>a${i}</newList><newList>b</newList><newList></newList></guest>`,
+        ),
+    );
+    const { outcome, replayed } = items(xml);
+    expect(replayed.at(-1)).toBe(6);
+    expect(replayed[CHUNKINGS.indexOf(4096)]).toBe(6);
+    const summary = objectsOf(outcome)[7].propSet[3].val;
+    expect(summary.runtime.$extra).toEqual({ newCount: "7", newFlag: "true" });
+    expect(summary.guest.$extra).toEqual({ newList: ["a7", "b", ""] });
+    expect(summary.guest.toolsStatus).toBe("toolsNotInstalled");
+    expect(objectsOf(outcome)[4].propSet[3].val.runtime.$extra.newCount).toBe("4");
+  });
+
+  it("an item whose extra leaf is missing, differs in name or comes twice is read as before", () => {
+    const xml = listingWith(8, (item, i) => {
+      const extra =
+        ["<newA>1</newA>", "<newA>1</newA>", "<newA>1</newA>", "", "<newB>1</newB>"][i] ??
+        "<newA>1</newA>";
+      return item.replace("</runtime>", `${extra}${i === 5 ? extra : ""}</runtime>`);
+    });
+    const { outcome, replayed } = items(xml);
+    expect(replayed.at(-1)).toBe(3); // items 2, 6 and 7 (3, 4 and 5 differ)
+    const runtime = (i: number) => objectsOf(outcome)[i].propSet[3].val.runtime;
+    expect(runtime(3)).not.toHaveProperty("$extra");
+    expect(runtime(4).$extra).toEqual({ newB: "1" });
+    expect(runtime(5).$extra).toEqual({ newA: ["1", "1"] });
+    expect(runtime(6).$extra).toEqual({ newA: "1" });
+  });
 
   it("a property's name is part of the markup: the same tags under another name decode by that name's type", () => {
     // memoryMB is an int, config.uuid a string: with `xsd:int` on both, the value still

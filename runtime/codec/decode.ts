@@ -152,6 +152,62 @@ const NONE: readonly string[] = [];
 /** listItem, replay: the buffer ends inside the item (what is there is read again with more). */
 const NEEDS_MORE = -2;
 
+/** An element the schema does not have, `name` with `value`, kept in `target.$extra`. */
+function keepExtra(target: any, name: string, value: unknown): void {
+  keepNamed((target.$extra ??= {}), name, value);
+}
+
+/**
+ * `value` under the element name `name` in `target` (`$extra`, an untyped value's children):
+ * a repeated name becomes a list. Own properties only: `toString`, `constructor` or
+ * `__proto__` are names like any other, never the ones objects inherit.
+ */
+function keepNamed(target: Record<string, unknown>, name: string, value: unknown): void {
+  if (!Object.hasOwn(target, name)) {
+    // Assigned, `__proto__` would set the object's prototype instead.
+    if (name === "__proto__")
+      Object.defineProperty(target, name, {
+        value,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    else target[name] = value;
+    return;
+  }
+  const existing = target[name];
+  if (Array.isArray(existing)) existing.push(value);
+  else target[name] = [existing, value];
+}
+
+/** unknownLeaf: longer names are left to the general path. */
+const MAX_UNKNOWN_NAME = 64;
+
+/** A-Z, a-z, 0-9, '_', '-', '.': the names unknownLeaf reads (no prefix, no other characters). */
+function isPlainNameByte(b: number): boolean {
+  return (
+    (b >= 97 && b <= 122) ||
+    (b >= 65 && b <= 90) ||
+    (b >= 48 && b <= 57) ||
+    b === 95 ||
+    b === 45 ||
+    b === 46
+  );
+}
+
+/**
+ * For a leaf whose start tag `<name>`, of a name of `n` bytes, is at `pos`: where its text
+ * ends, at the '<' of `</name>`; -1 unless that end tag follows the text in the buffer.
+ */
+function leafTextEnd(buf: string, bytes: Uint8Array, pos: number, n: number): number {
+  const lt = buf.indexOf("<", pos + n + 2);
+  const gt = lt + n + 2;
+  if (lt < 0 || gt >= buf.length || bytes[lt + 1] !== 47 /* / */ || bytes[gt] !== 62 /* > */)
+    return -1;
+  for (let k = 0; k < n; k++) if (bytes[pos + 1 + k] !== bytes[lt + 2 + k]) return -1;
+  return lt;
+}
+
 /** A DynamicProperty or PropertyChange inside an ObjectContent or ObjectUpdate? */
 function isPropertyHolder(holder: Codec, owner: Codec): boolean {
   const h = holder.typeName;
@@ -339,11 +395,7 @@ export class StreamDecoder implements XmlHandler {
       case Mode.Object: {
         const field = frame.field;
         if (field === undefined) {
-          const extra = (parent.value.$extra ??= {});
-          const existing = extra[frame.local];
-          if (existing === undefined) extra[frame.local] = value;
-          else if (Array.isArray(existing)) existing.push(value);
-          else extra[frame.local] = [existing, value];
+          keepExtra(parent.value, frame.local, value);
           return;
         }
         this.assign(parent, field, value);
@@ -352,15 +404,9 @@ export class StreamDecoder implements XmlHandler {
       case Mode.Array:
         parent.value.push(value);
         return;
-      case Mode.Untyped: {
-        const target = parent.value;
-        const existing = target[frame.local];
-        if (existing === undefined) target[frame.local] = value;
-        else if (Array.isArray(existing))
-          existing.push(value); // a repeated element: already a list
-        else target[frame.local] = [existing, value];
+      case Mode.Untyped:
+        keepNamed(parent.value, frame.local, value);
         return;
-      }
       case Mode.Container:
         parent.container!.value?.(value, frame.local);
         return;
@@ -458,7 +504,13 @@ export class StreamDecoder implements XmlHandler {
         if (this.recorder?.done) this.finishRecording(bytes, pos);
       } else {
         const k = this.memberAt(top, bytes, pos, len);
-        if (k < 0) return pos;
+        if (k < 0) {
+          const after = this.unknownLeaf(top, buf, bytes, pos);
+          if (after < 0) return pos;
+          pos = after;
+          if (pos + 1 >= len || bytes[pos] !== 60 /* < */) return pos;
+          continue;
+        }
         const field = top.fields[k]!;
         const codec = field.codec;
         const name = top.nameBytes[k]!;
@@ -495,17 +547,8 @@ export class StreamDecoder implements XmlHandler {
         } else {
           if (codec.kind !== "primitive" && codec.kind !== "enum") return pos;
           const textStart = pos + n + 2;
-          const lt = buf.indexOf("<", textStart);
-          const gt = lt + n + 2;
-          if (
-            lt < 0 ||
-            gt >= len ||
-            bytes[lt + 1] !== 47 /* / */ ||
-            bytes[gt] !== 62 /* > */ ||
-            !sameBytesAt(bytes, lt + 2, name) ||
-            !tokenizer.leafAt(textStart, lt)
-          )
-            return pos;
+          const lt = leafTextEnd(buf, bytes, pos, n);
+          if (lt < 0 || !tokenizer.leafAt(textStart, lt)) return pos;
           if (k >= top.cursor) top.cursor = k + 1;
           const value = this.leafValue(codec, tokenizer, field.name);
           if (this.recorder !== undefined) {
@@ -513,12 +556,39 @@ export class StreamDecoder implements XmlHandler {
             this.recordLeaf(top, field, first, codec, value, textStart, lt);
           }
           this.assign(top, field, value);
-          pos = gt + 1;
+          pos = lt + n + 3;
         }
       }
       // Go on while another tag follows at once.
       if (pos + 1 >= len || bytes[pos] !== 60 /* < */) return pos;
     }
+  }
+
+  /**
+   * In a run: a leaf `<name>text</name>` at `pos` that the object in `top` has no member
+   * for (a newer server's), kept in `$extra` as the general path keeps it (its text as a
+   * string); the position after it, or -1 to leave it to the general path. Why (perf): one
+   * such member in every item (vcsim's video cards carry `graphicsMemorySizeInKB`, which
+   * the 5.5 schema lacks) would otherwise end every run there, and no item could be
+   * recorded as a template.
+   */
+  private unknownLeaf(top: Frame, buf: string, bytes: Uint8Array, pos: number): number {
+    const c = bytes[pos + 1]!;
+    // A name starts with a letter or '_' ('<!', '<?' and '</' are not elements to read here).
+    if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95)) return -1;
+    let i = pos + 2;
+    while (i < buf.length && i - pos <= MAX_UNKNOWN_NAME && isPlainNameByte(bytes[i]!)) i++;
+    if (i >= buf.length || bytes[i] !== 62 /* > */) return -1;
+    const n = i - pos - 1;
+    const lt = leafTextEnd(buf, bytes, pos, n);
+    if (lt < 0) return -1;
+    const local = buf.slice(pos + 1, i);
+    // A member the schema has, out of the order memberAt looks in, is the general path's.
+    const tokenizer = this.tokenizer;
+    if (top.fieldMap!.has(local) || !tokenizer.leafAt(i + 1, lt)) return -1;
+    keepExtra(top.value, local, tokenizer.ownLeafText());
+    this.recorder?.extra(local, i + 1, lt);
+    return lt + n + 3;
   }
 
   // ---- item templates (item-template.ts) ----------------------------------------------
@@ -632,6 +702,11 @@ export class StreamDecoder implements XmlHandler {
         const lt = buf.indexOf("<", pos);
         if (lt < 0) return NEEDS_MORE;
         if (!tokenizer.leafAt(pos, lt)) return -1;
+        if (leaf.step === Step.Extra) {
+          keepExtra(stack[sp], leaf.extraName!, tokenizer.ownLeafText());
+          pos = lt;
+          continue;
+        }
         tokenizer.typeAttribute = leaf.referenceType;
         let value: unknown;
         try {

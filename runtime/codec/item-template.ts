@@ -13,6 +13,7 @@
  * around the item is its siblings' own, and a template is used only inside the element that
  * holds the list it was recorded in.
  */
+import { AnyTypeCodec } from "./define.js";
 import type { Codec, FieldSpec } from "./types.js";
 
 export const enum Step {
@@ -24,6 +25,11 @@ export const enum Step {
   Fixed,
   /** The object on top of the stack is complete: assigned to the one below. */
   Close,
+  /**
+   * A leaf this schema does not have (from a newer server): its text, as a string, kept in
+   * the object's `$extra` under the element's name, as the general path keeps it.
+   */
+  Extra,
 }
 
 export interface TemplateStep {
@@ -40,6 +46,8 @@ export interface TemplateStep {
   referenceType: string | undefined;
   /** Fixed: the value. */
   value: unknown;
+  /** Extra: the element's name. */
+  extraName: string | undefined;
   /** Close: required lists the item did not have, which become empty (as finish does). */
   fill: readonly string[];
 }
@@ -173,6 +181,15 @@ export class ItemRecorder {
     this.from = end;
   }
 
+  /** A leaf the schema does not have, named `name`, its text buf[start, end). */
+  extra(name: string, start: number, end: number): void {
+    this.markupFrom.push(this.from);
+    this.markupTo.push(start);
+    this.leaves.push(makeStep(Step.Extra, NO_FIELD, false, { extraName: name }));
+    this.steps.push([]);
+    this.from = end;
+  }
+
   /** A leaf whose text stays in the checked markup: its value is always `value`. */
   fixed(field: FieldSpec, first: boolean, value: unknown): void {
     this.add(makeStep(Step.Fixed, field, first, { value }));
@@ -202,7 +219,9 @@ function makeStep(
   step: Step,
   field: FieldSpec,
   first: boolean,
-  rest: Partial<Pick<TemplateStep, "newValue" | "codec" | "referenceType" | "value" | "fill">>,
+  rest: Partial<
+    Pick<TemplateStep, "newValue" | "codec" | "referenceType" | "value" | "fill" | "extraName">
+  >,
 ): TemplateStep {
   return {
     step,
@@ -213,7 +232,18 @@ function makeStep(
     referenceType: rest.referenceType,
     value: rest.value,
     fill: rest.fill ?? NO_FILL,
+    extraName: rest.extraName,
   };
 }
 
 const NO_FILL: readonly string[] = [];
+
+/** The field of an Extra step, which has none: a member no schema type lists. */
+const NO_FIELD: FieldSpec = {
+  name: "$extra",
+  codec: AnyTypeCodec,
+  list: false,
+  required: false,
+  occurrence: "o",
+  index: -1,
+};
