@@ -25,6 +25,7 @@ import type { Codec, ManagedObjectReference, TypeRegistry } from "../runtime/cod
 
 import type { CallOptions, VimInvoker } from "../runtime/soap/client.js";
 import {
+  addProperties,
   MissingPropertyError,
   retrieveProperties,
   propertyTypesOf,
@@ -89,7 +90,7 @@ export async function* retrievePages(
 /** An ObjectContent as `{ ref, props }`; a property the server could not read is an error. */
 export function toProperties<P>(content: ObjectContent): ObjectProperties<P> {
   const props: Record<string, unknown> = {};
-  for (const p of content.propSet ?? []) props[p.name] = p.val;
+  addProperties(props, content.propSet);
   const missing = content.missingSet?.[0];
   if (missing) {
     const fault = missing.fault.fault as { $type?: string };

@@ -11,7 +11,9 @@ import {
   VimConnection,
   VimFaultError,
   XmlSyntaxError,
+  readProperties,
   retrieveContents,
+  toProperties,
 } from "../index.js";
 import { envelope, fault, response, startFakeVim, type FakeVim } from "./support/fake-vim.js";
 
@@ -223,6 +225,44 @@ describe("property collector paging", () => {
     const cancel = fake.calls.find((c) => c.method === "CancelRetrievePropertiesEx");
     expect(cancel?.body).toContain("<token>t1</token>");
     expect(fake.calls.some((c) => c.method === "ContinueRetrievePropertiesEx")).toBe(false);
+  });
+});
+
+describe("property records", () => {
+  it("a property path from the server is an own key, even __proto__ or toString", async () => {
+    const prop = (name: string, val: string) =>
+      `<propSet><name>${name}</name><val xsi:type="xsd:string">${val}</val></propSet>`;
+    fake.handle((c) =>
+      c.method === "RetrievePropertiesEx"
+        ? {
+            body: response(
+              c.method,
+              `<returnval><objects><obj type="VirtualMachine">vm-1</obj>` +
+                prop("__proto__", "p") +
+                prop("toString", "t") +
+                prop("name", "vm 1") +
+                `</objects></returnval>`,
+            ),
+          }
+        : undefined,
+    );
+    const vm = { type: "VirtualMachine", value: "vm-1" } as const;
+    const paths = ["__proto__", "toString", "name"];
+    const read = await readProperties<Record<string, unknown>>(conn, vm, paths);
+    const spec = {
+      propSet: [{ type: "VirtualMachine", pathSet: paths }],
+      objectSet: [{ obj: vm }],
+    };
+    const listed: Record<string, unknown>[] = [];
+    for await (const o of retrieveContents(conn, [spec]))
+      listed.push(toProperties<Record<string, unknown>>(o).props);
+    for (const record of [read, listed[0]!]) {
+      expect(Object.getPrototypeOf(record)).toBe(Object.prototype);
+      expect(Object.keys(record)).toEqual(paths);
+      expect(Object.getOwnPropertyDescriptor(record, "__proto__")?.value).toBe("p");
+      expect(record.toString).toBe("t");
+      expect(record.name).toBe("vm 1");
+    }
   });
 });
 

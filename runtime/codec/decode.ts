@@ -13,6 +13,7 @@ import { VIM_NS, XSD_NS } from "../xml/writer.js";
 import { AnyTypeCodec, MorefCodec, sameBytesAt } from "./define.js";
 import { arrayElement } from "./encode.js";
 import { ownString } from "../xml/own-string.js";
+import { setOwn } from "./own-property.js";
 import {
   ItemRecorder,
   type ItemTemplate,
@@ -164,15 +165,7 @@ function keepExtra(target: any, name: string, value: unknown): void {
  */
 function keepNamed(target: Record<string, unknown>, name: string, value: unknown): void {
   if (!Object.hasOwn(target, name)) {
-    // Assigned, `__proto__` would set the object's prototype instead.
-    if (name === "__proto__")
-      Object.defineProperty(target, name, {
-        value,
-        writable: true,
-        enumerable: true,
-        configurable: true,
-      });
-    else target[name] = value;
+    setOwn(target, name, value);
     return;
   }
   const existing = target[name];

@@ -4,6 +4,7 @@
  */
 import type { PropertyTypes } from "../codec/decode.js";
 import type { Codec, FieldSpec, ManagedObjectReference } from "../codec/types.js";
+import { setOwn } from "../codec/own-property.js";
 import { EsxViError } from "../errors.js";
 import type { CallOptions, VimInvoker } from "../soap/client.js";
 
@@ -122,7 +123,7 @@ export async function retrieveProperties(
   while (result) {
     for (const content of result.objects) {
       found = true;
-      for (const p of content.propSet ?? []) out[p.name] = p.val;
+      addProperties(out, content.propSet);
       for (const m of content.missingSet ?? []) {
         throw new MissingPropertyError(
           ref,
@@ -138,4 +139,16 @@ export async function retrieveProperties(
   }
   if (!found) throw new ObjectNotFoundError(ref);
   return out;
+}
+
+/**
+ * A property set's values into `out`, keyed by property path. The paths come from the
+ * server: each becomes an own property, even one named `__proto__`.
+ */
+export function addProperties(
+  out: Record<string, unknown>,
+  propSet: readonly { name: string; val: unknown }[] | undefined,
+): void {
+  if (propSet === undefined) return;
+  for (const p of propSet) setOwn(out, p.name, p.val);
 }
