@@ -271,6 +271,35 @@ describe("runs keep the leaves this schema does not have in $extra, as the gener
     return outcome;
   };
 
+  it("a newer server's members with children: untyped values, nested, repeated", () => {
+    const outcome = read(
+      "<overallCpuUsage>1</overallCpuUsage>" +
+        "<newReq><key>a</key><value><on>true</on><by>x</by></value></newReq>" +
+        "<newReq><key>b</key><value><on>false</on></value><key>c</key></newReq>" +
+        "<newEmpty><toString></toString></newEmpty><newDeep><inner><x>1</x></inner></newDeep>" +
+        "<guestHeartbeatStatus>gray</guestHeartbeatStatus>",
+    );
+    expect(outcome).toHaveProperty("value.$extra", {
+      newReq: [
+        { key: "a", value: { on: "true", by: "x" } },
+        { key: ["b", "c"], value: { on: "false" } },
+      ],
+      newEmpty: { toString: "" },
+      newDeep: { inner: { x: "1" } },
+    });
+    expect(outcome).toHaveProperty("value.guestHeartbeatStatus", "gray");
+  });
+
+  it("the children of a value of a type this schema does not have (an unknown xsi:type)", () => {
+    const xml = `<v ${NS}><key>k</key><value xsi:type="NewType"><a>1</a><b><c>2</c><c>3</c></b></value></v>`;
+    const { outcome } = same("OptionValue", xml);
+    expect(outcome).toHaveProperty("value.value", {
+      $type: "NewType",
+      a: "1",
+      b: { c: ["2", "3"] },
+    });
+  });
+
   it("a newer server's leaves: their texts as strings, a repeated one as a list", () => {
     const outcome = read(
       "<overallCpuUsage>1</overallCpuUsage><new-Thing_2.x>a b</new-Thing_2.x><guestMemoryUsage>2</guestMemoryUsage>" +
@@ -289,7 +318,14 @@ describe("runs keep the leaves this schema does not have in $extra, as the gener
     ["a CR in its text", "<newThing>a\r\nb</newThing>"],
     ["an attribute", `<newThing xsi:type="xsd:int">1</newThing>`],
     ["a prefix", `<n:newThing xmlns:n="urn:vim25">1</n:newThing>`],
-    ["children", "<newThing><a>1</a><a>2</a></newThing>"],
+    ["a child with an attribute", `<newThing><a xsi:type="xsd:int">1</a></newThing>`],
+    ["a child with a prefix", `<newThing><n:a xmlns:n="urn:vim25">1</n:a></newThing>`],
+    ["text before a child", "<newThing>t<a>1</a></newThing>"],
+    ["space between children", "<newThing><a>1</a>\n<b>2</b></newThing>"],
+    ["a comment among its children", "<newThing><a>1</a><!-- c --><b>2</b></newThing>"],
+    ["CDATA", "<newThing><![CDATA[<a>]]></newThing>"],
+    ["a self-closing child", "<newThing><a/><b>2</b></newThing>"],
+    ["a wrong end tag below it", "<newThing><a>1</b></newThing>"],
     ["self-closing", "<newThing/>"],
     ["a wrong end tag", "<newThing>1</newThinG>"],
     ["a name of 65 characters", `<${"n".repeat(65)}>1</${"n".repeat(65)}>`],
@@ -611,6 +647,55 @@ describe("item templates: items written alike are read by checking their markup"
     expect(summary.guest.$extra).toEqual({ newList: ["a7", "b", ""] });
     expect(summary.guest.toolsStatus).toBe("toolsNotInstalled");
     expect(objectsOf(outcome)[4].propSet[3].val.runtime.$extra.newCount).toBe("4");
+  });
+
+  it("items with members this schema does not have, with children, are read with the template", () => {
+    // A newer server's member with children, in every item (its own texts in each).
+    const requirement = (key: string, value: string) =>
+      `<newRequirement><key>${key}</key><featureName>${key}</featureName>` +
+      `<value><setting><text>${value}</text></setting></value></newRequirement>`;
+    const xml = listingWith(8, (item, i) =>
+      item.replace(
+        "</runtime>",
+        `${requirement("cpuid.sse3", `Bool:Min:${i}`)}${requirement("cpuid.lm", "x")}</runtime>`,
+      ),
+    );
+    const { outcome, replayed } = items(xml);
+    expect(replayed.at(-1)).toBe(6);
+    expect(replayed[CHUNKINGS.indexOf(4096)]).toBe(6);
+    expect(objectsOf(outcome)[7].propSet[3].val.runtime.$extra).toEqual({
+      newRequirement: [
+        {
+          key: "cpuid.sse3",
+          featureName: "cpuid.sse3",
+          value: { setting: { text: "Bool:Min:7" } },
+        },
+        { key: "cpuid.lm", featureName: "cpuid.lm", value: { setting: { text: "x" } } },
+      ],
+    });
+  });
+
+  it.each([
+    ["a child left out", (item: string) => item.replace("<by>x</by>", "")],
+    ["a child more", (item: string) => item.replace("<by>x</by>", "<by>x</by><by>y</by>")],
+    [
+      "a child's text as children",
+      (item: string) => item.replace("<by>x</by>", "<by><z>x</z></by>"),
+    ],
+    [
+      "a child with an attribute",
+      (item: string) => item.replace("<by>", `<by xsi:type="xsd:string">`),
+    ],
+  ])("an item whose member with children differs (%s) is read as before", (_what, change) => {
+    const xml = listingWith(8, (item, i) => {
+      const withNew = item.replace("</guest>", "<newThing><on>1</on><by>x</by></newThing></guest>");
+      return i === 3 ? change(withNew) : withNew;
+    });
+    const { outcome, replayed } = items(xml);
+    expect(replayed.at(-1)).toBe(5); // items 2 and 4-7
+    expect(objectsOf(outcome)[6].propSet[3].val.guest.$extra).toEqual({
+      newThing: { on: "1", by: "x" },
+    });
   });
 
   it("an item whose extra leaf is missing, differs in name or comes twice is read as before", () => {

@@ -21,6 +21,7 @@ import {
   MAX_RECORDINGS,
   place,
   Step,
+  type TemplateStep,
 } from "./item-template.js";
 import { primitivesByXsdType } from "./primitives.js";
 import {
@@ -173,10 +174,16 @@ function keepNamed(target: Record<string, unknown>, name: string, value: unknown
   else target[name] = [existing, value];
 }
 
-/** unknownLeaf: longer names are left to the general path. */
+/** A template's Extra or CloseUntyped step: `value` kept as the general path keeps it. */
+function keepUnknown(target: any, step: TemplateStep, value: unknown): void {
+  if (step.intoExtra) keepExtra(target, step.extraName!, value);
+  else keepNamed(target, step.extraName!, value);
+}
+
+/** unknownElement: longer names are left to the general path. */
 const MAX_UNKNOWN_NAME = 64;
 
-/** A-Z, a-z, 0-9, '_', '-', '.': the names unknownLeaf reads (no prefix, no other characters). */
+/** A-Z, a-z, 0-9, '_', '-', '.': the names unknownElement reads (no prefix, no other characters). */
 function isPlainNameByte(b: number): boolean {
   return (
     (b >= 97 && b <= 122) ||
@@ -473,7 +480,18 @@ export class StreamDecoder implements XmlHandler {
     for (;;) {
       if (this.skipDepth !== 0) return pos;
       const top = this.frames[this.depth]!;
-      if (top.mode !== Mode.Object) return pos;
+      if (top.mode !== Mode.Object) {
+        // An element this schema does not have: its children, then its end tag.
+        if (top.mode !== Mode.Untyped) return pos;
+        const after =
+          bytes[pos + 1] === 47 /* / */
+            ? tokenizer.closeInRun(buf, pos)
+            : this.unknownElement(top, buf, bytes, pos);
+        if (after < 0) return pos;
+        pos = after;
+        if (pos + 1 >= len || bytes[pos] !== 60 /* < */) return pos;
+        continue;
+      }
       if (bytes[pos + 1] === 47 /* / */) {
         // The object's end tag, when it is `</name>` in place: compared as bytes with the
         // member's name when there is one, else with the open element's name.
@@ -498,7 +516,7 @@ export class StreamDecoder implements XmlHandler {
       } else {
         const k = this.memberAt(top, bytes, pos, len);
         if (k < 0) {
-          const after = this.unknownLeaf(top, buf, bytes, pos);
+          const after = this.unknownElement(top, buf, bytes, pos);
           if (after < 0) return pos;
           pos = after;
           if (pos + 1 >= len || bytes[pos] !== 60 /* < */) return pos;
@@ -558,29 +576,48 @@ export class StreamDecoder implements XmlHandler {
   }
 
   /**
-   * In a run: a leaf `<name>text</name>` at `pos` that the object in `top` has no member
-   * for (a newer server's), kept in `$extra` as the general path keeps it (its text as a
-   * string); the position after it, or -1 to leave it to the general path. Why (perf): one
-   * such member in every item (vcsim's video cards carry `graphicsMemorySizeInKB`, which
-   * the 5.5 schema lacks) would otherwise end every run there, and no item could be
-   * recorded as a template.
+   * In a run: an element at `pos` this schema does not have (a newer server's), `<name>`
+   * with no attribute or prefix, read as the general path reads it: in an object, a name it
+   * has no member for, kept in its `$extra`; in an untyped value (such an element, or an
+   * unknown xsi:type), any child, kept under its name. A leaf `<name>text</name>` is its text
+   * as a string; an element whose child follows at once opens an untyped value `{}`, whose
+   * children the run reads next. The position after what was read, or -1 to leave it to the
+   * general path. Why (perf): one such member in every item (vcsim's video cards carry
+   * `graphicsMemorySizeInKB`, which the 5.5 schema lacks; a newer vCenter's VM summaries
+   * carry several) would otherwise end every run there, and no item could be recorded as a
+   * template.
    */
-  private unknownLeaf(top: Frame, buf: string, bytes: Uint8Array, pos: number): number {
+  private unknownElement(top: Frame, buf: string, bytes: Uint8Array, pos: number): number {
+    const len = buf.length;
     const c = bytes[pos + 1]!;
     // A name starts with a letter or '_' ('<!', '<?' and '</' are not elements to read here).
     if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95)) return -1;
     let i = pos + 2;
-    while (i < buf.length && i - pos <= MAX_UNKNOWN_NAME && isPlainNameByte(bytes[i]!)) i++;
-    if (i >= buf.length || bytes[i] !== 62 /* > */) return -1;
+    while (i < len && i - pos <= MAX_UNKNOWN_NAME && isPlainNameByte(bytes[i]!)) i++;
+    if (i + 2 >= len || bytes[i] !== 62 /* > */) return -1;
     const n = i - pos - 1;
-    const lt = leafTextEnd(buf, bytes, pos, n);
-    if (lt < 0) return -1;
     const local = buf.slice(pos + 1, i);
+    const inObject = top.mode === Mode.Object;
     // A member the schema has, out of the order memberAt looks in, is the general path's.
+    if (inObject && top.fieldMap!.has(local)) return -1;
     const tokenizer = this.tokenizer;
-    if (top.fieldMap!.has(local) || !tokenizer.leafAt(i + 1, lt)) return -1;
-    keepExtra(top.value, local, tokenizer.ownLeafText());
-    this.recorder?.extra(local, i + 1, lt);
+    if (bytes[i + 1] === 60 /* < */ && bytes[i + 2] !== 47 /* / */) {
+      // Child elements follow: an untyped value (no attribute, so no xsi:type), as openElement.
+      tokenizer.openInRun(local, pos);
+      if (!inObject) top.hasChildren = true;
+      this.setupUntyped(this.push(local));
+      this.recorder?.openUntyped(local);
+      return i + 1;
+    }
+    const lt = leafTextEnd(buf, bytes, pos, n);
+    if (lt < 0 || !tokenizer.leafAt(i + 1, lt)) return -1;
+    const text = tokenizer.ownLeafText();
+    if (inObject) keepExtra(top.value, local, text);
+    else {
+      top.hasChildren = true;
+      keepNamed(top.value, local, text);
+    }
+    this.recorder?.extra(local, inObject, i + 1, lt);
     return lt + n + 3;
   }
 
@@ -688,6 +725,15 @@ export class StreamDecoder implements XmlHandler {
             else place(stack[sp], step, value);
             break;
           }
+          case Step.OpenUntyped:
+            stack[++sp] = {};
+            break;
+          case Step.CloseUntyped: {
+            const value = stack[sp];
+            stack[sp--] = undefined;
+            keepUnknown(stack[sp], step, value);
+            break;
+          }
         }
       }
       const leaf = leaves[i];
@@ -696,7 +742,7 @@ export class StreamDecoder implements XmlHandler {
         if (lt < 0) return NEEDS_MORE;
         if (!tokenizer.leafAt(pos, lt)) return -1;
         if (leaf.step === Step.Extra) {
-          keepExtra(stack[sp], leaf.extraName!, tokenizer.ownLeafText());
+          keepUnknown(stack[sp], leaf, tokenizer.ownLeafText());
           pos = lt;
           continue;
         }
@@ -739,6 +785,17 @@ export class StreamDecoder implements XmlHandler {
     const recorder = this.recorder!;
     const field = frame.field;
     const parent = this.frames[this.depth - 1]!;
+    if (
+      frame.mode === Mode.Untyped &&
+      field === undefined &&
+      frame.wireType === undefined &&
+      frame.hasChildren &&
+      (parent.mode === Mode.Object || parent.mode === Mode.Untyped)
+    ) {
+      // (Opened by the run that records, as unknownElement opens one: `{}` with children.)
+      recorder.closeUntyped(frame.local, parent.mode === Mode.Object);
+      return;
+    }
     if (frame.mode !== Mode.Object || field === undefined || parent.mode !== Mode.Object) {
       this.recorder = undefined;
       return;

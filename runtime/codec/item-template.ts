@@ -26,10 +26,15 @@ export const enum Step {
   /** The object on top of the stack is complete: assigned to the one below. */
   Close,
   /**
-   * A leaf this schema does not have (from a newer server): its text, as a string, kept in
-   * the object's `$extra` under the element's name, as the general path keeps it.
+   * A leaf this schema does not have (from a newer server): its text, as a string, kept
+   * under the element's name in the object's `$extra`, or in the untyped value on top of
+   * the stack, as the general path keeps it.
    */
   Extra,
+  /** An element this schema does not have, with child elements: a new untyped value `{}`. */
+  OpenUntyped,
+  /** The untyped value on top of the stack is complete: kept in the value below. */
+  CloseUntyped,
 }
 
 export interface TemplateStep {
@@ -46,8 +51,10 @@ export interface TemplateStep {
   referenceType: string | undefined;
   /** Fixed: the value. */
   value: unknown;
-  /** Extra: the element's name. */
+  /** Extra, OpenUntyped, CloseUntyped: the element's name. */
   extraName: string | undefined;
+  /** Extra, CloseUntyped: kept in `$extra` of a data object (else in an untyped value). */
+  intoExtra: boolean;
   /** Close: required lists the item did not have, which become empty (as finish does). */
   fill: readonly string[];
 }
@@ -182,12 +189,22 @@ export class ItemRecorder {
   }
 
   /** A leaf the schema does not have, named `name`, its text buf[start, end). */
-  extra(name: string, start: number, end: number): void {
+  extra(name: string, intoExtra: boolean, start: number, end: number): void {
     this.markupFrom.push(this.from);
     this.markupTo.push(start);
-    this.leaves.push(makeStep(Step.Extra, NO_FIELD, false, { extraName: name }));
+    this.leaves.push(makeStep(Step.Extra, NO_FIELD, false, { extraName: name, intoExtra }));
     this.steps.push([]);
     this.from = end;
+  }
+
+  /** An element the schema does not have, named `name`, opens (its children follow). */
+  openUntyped(name: string): void {
+    this.add(makeStep(Step.OpenUntyped, NO_FIELD, false, { extraName: name }));
+  }
+
+  /** The element opened with openUntyped closes. */
+  closeUntyped(name: string, intoExtra: boolean): void {
+    this.add(makeStep(Step.CloseUntyped, NO_FIELD, false, { extraName: name, intoExtra }));
   }
 
   /** A leaf whose text stays in the checked markup: its value is always `value`. */
@@ -220,7 +237,10 @@ function makeStep(
   field: FieldSpec,
   first: boolean,
   rest: Partial<
-    Pick<TemplateStep, "newValue" | "codec" | "referenceType" | "value" | "fill" | "extraName">
+    Pick<
+      TemplateStep,
+      "newValue" | "codec" | "referenceType" | "value" | "fill" | "extraName" | "intoExtra"
+    >
   >,
 ): TemplateStep {
   return {
@@ -233,6 +253,7 @@ function makeStep(
     value: rest.value,
     fill: rest.fill ?? NO_FILL,
     extraName: rest.extraName,
+    intoExtra: rest.intoExtra ?? false,
   };
 }
 
