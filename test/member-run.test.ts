@@ -1,9 +1,10 @@
 /**
  * The decoder's runs of members (StreamDecoder.memberRun): leaves, data objects, members
- * with attributes and end tags read straight from the bytes of an ASCII response decode
- * exactly as the general path decodes them, in every chunking, and what a run leaves to the
- * general path (new attribute lists, references, CRs, space, prefixes, repeated or unknown
- * members, wrong end tags) gets the general path's result or error.
+ * with attributes, members the schema lacks and end tags read straight from the bytes of an
+ * ASCII response decode exactly as the general path decodes them, in every chunking, and
+ * what a run leaves to the general path (new attribute lists, references, CRs, space,
+ * prefixes, repeated members, wrong end tags) gets the general path's result or error; item
+ * templates read the items of a list as their recorded item was read.
  */
 import { describe, expect, it } from "vitest";
 import { compileSchema, readSchemaDir } from "../generator/load.js";

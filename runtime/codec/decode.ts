@@ -183,7 +183,7 @@ function keepUnknown(target: any, step: TemplateStep, value: unknown): void {
 /** unknownElement: longer names are left to the general path. */
 const MAX_UNKNOWN_NAME = 64;
 
-/** A-Z, a-z, 0-9, '_', '-', '.': the names unknownElement reads (no prefix, no other characters). */
+/** A-Z, a-z, 0-9, '_', '-', '.': what the names unknownElement reads are made of. */
 function isPlainNameByte(b: number): boolean {
   return (
     (b >= 97 && b <= 122) ||
@@ -461,10 +461,11 @@ export class StreamDecoder implements XmlHandler {
    * seen before, and end tags. A member is recognised by comparing the names the object
    * expects next with the bytes in place (as findField tries them), so no name is scanned,
    * cut or looked up; it is then handled as startTag and openElement or leafElement would.
-   * Anything else (a prefixed name, attributes not seen before, a reference or CR in a
-   * text, space between elements, an element the chunk has not all of) is left to the
-   * general path. Why (perf): nearly every element of a listing is read here, and the
-   * general path costs more per element; README, Benchmarks, gives the gain.
+   * Members the schema lacks, and their children, are read too (unknownElement). Anything
+   * else (a prefixed name, attributes not seen before, a reference or CR in a text, space
+   * between elements, an element the chunk has not all of) is left to the general path.
+   * Why (perf): nearly every element of a listing is read here, and the general path costs
+   * more per element; README, Benchmarks, gives the gain.
    */
   memberRun(buf: string, bytes: Uint8Array, pos: number, tokenizer: XmlTokenizer): number {
     this.runStart = pos;

@@ -3,7 +3,7 @@
  * VM) are usually written alike, the same tags in the same order with different texts in
  * between. The decoder records how it decoded one item through its runs of members — the
  * bytes of the markup between the texts, and what it did: open a data object, read a leaf,
- * close an object — and decodes the next items by checking their markup against the
+ * keep a member the schema lacks, close an object — and decodes the next items by checking their markup against the
  * recorded bytes and doing the same again, without finding members, frames or attribute
  * lists. An item whose markup differs anywhere is decoded as before (nothing of it kept).
  *
@@ -259,7 +259,7 @@ function makeStep(
 
 const NO_FILL: readonly string[] = [];
 
-/** The field of an Extra step, which has none: a member no schema type lists. */
+/** The field of an Extra, OpenUntyped or CloseUntyped step, which has none. */
 const NO_FIELD: FieldSpec = {
   name: "$extra",
   codec: AnyTypeCodec,
