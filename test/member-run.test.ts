@@ -229,11 +229,15 @@ describe("what runs of leaves leave to the general path", () => {
 });
 
 /** A RetrieveResult of `n` VMs as vcsim writes one (xsi bound on each value), or a real server (bound once). */
+/** How each form writes an xsi:type attribute's name (vcsim declares the prefix on each element). */
+function xsiTypeIn(form: "vcsim" | "server"): string {
+  return form === "vcsim"
+    ? `xmlns:XMLSchema-instance="http://www.w3.org/2001/XMLSchema-instance" XMLSchema-instance:type`
+    : "xsi:type";
+}
+
 function listing(n: number, form: "vcsim" | "server"): string {
-  const xsi =
-    form === "vcsim"
-      ? `xmlns:XMLSchema-instance="http://www.w3.org/2001/XMLSchema-instance" XMLSchema-instance:type`
-      : "xsi:type";
+  const xsi = xsiTypeIn(form);
   const prop = (name: string, type: string, val: string) =>
     `<propSet><name>${name}</name><val ${xsi}="${type}">${val}</val></propSet>`;
   let objects = "";
@@ -299,6 +303,40 @@ describe("runs keep the leaves this schema does not have in $extra, as the gener
       a: "1",
       b: { c: ["2", "3"] },
     });
+  });
+
+  it("elements this schema does not have, with an xsi:type: typed by it, as the general path types them", () => {
+    // Each twice: the first time the tokenizer parses the attribute list (the general path),
+    // the second time the run reads the element with the list it kept.
+    const description = (label: string) =>
+      `<info xsi:type="Description"><label>${label}</label><summary>s</summary></info>`;
+    const value =
+      `<value xsi:type="NewType">${description("a")}${description("b")}` +
+      `<deep xsi:type="NewInner"><x>1</x></deep><deep xsi:type="NewInner"><x>2</x></deep>` +
+      `<n xsi:type="xsd:int">1</n><n xsi:type="xsd:int">2</n></value>`;
+    const xsd = `xmlns:xsd="http://www.w3.org/2001/XMLSchema"`;
+    const { outcome } = same("OptionValue", `<v ${NS} ${xsd}><key>k</key>${value}</v>`);
+    expect(outcome).toHaveProperty("value.value.info", [
+      { $type: "Description", label: "a", summary: "s" },
+      { $type: "Description", label: "b", summary: "s" },
+    ]);
+    expect(outcome).toHaveProperty("value.value.n", [1, 2]);
+    expect(outcome).toHaveProperty("value.value.deep", [
+      { $type: "NewInner", x: "1" },
+      { $type: "NewInner", x: "2" },
+    ]);
+    const { outcome: inObject } = same(
+      "VirtualMachineQuickStats",
+      stats(
+        `<overallCpuUsage>1</overallCpuUsage>${description("a")}${description("b")}` +
+          `<guestHeartbeatStatus>gray</guestHeartbeatStatus>`,
+      ),
+    );
+    expect(inObject).toHaveProperty("value.$extra.info", [
+      { $type: "Description", label: "a", summary: "s" },
+      { $type: "Description", label: "b", summary: "s" },
+    ]);
+    expect(inObject).toHaveProperty("value.guestHeartbeatStatus", "gray");
   });
 
   it("a newer server's leaves: their texts as strings, a repeated one as a list", () => {
@@ -674,6 +712,139 @@ describe("item templates: items written alike are read by checking their markup"
         { key: "cpuid.lm", featureName: "cpuid.lm", value: { setting: { text: "x" } } },
       ],
     });
+  });
+
+  it("items with values of a type this schema does not have (an xsi:type) are read with the template", () => {
+    // A newer server's subtype in a member the schema has, in every item (its own texts in
+    // each), in both forms of the xsi prefix: a value of its own, { $type, ...children }.
+    for (const form of ["vcsim", "server"] as const) {
+      const xsi = xsiTypeIn(form);
+      const requirement = (key: string, value: string) =>
+        `<featureRequirement ${xsi}="NewFeatureRequirement"><key>${key}</key>` +
+        `<featureName>${key}</featureName><value><min>${value}</min></value></featureRequirement>`;
+      const xml = listingWith(
+        8,
+        (item, i) =>
+          item.replace(
+            "</runtime>",
+            `${requirement("cpuid.sse3", `Bool:Min:${i}`)}${requirement("cpuid.lm", "x")}</runtime>`,
+          ),
+        form,
+      );
+      const { outcome, replayed } = items(xml);
+      expect(replayed.at(-1), form).toBe(6);
+      // (In 4 KiB chunks, a chunk's end may cut the second item: the third is recorded.)
+      expect(replayed[CHUNKINGS.indexOf(4096)], form).toBeGreaterThanOrEqual(5);
+      const runtime = objectsOf(outcome)[7].propSet[3].val.runtime;
+      expect(runtime.featureRequirement).toEqual([
+        {
+          $type: "NewFeatureRequirement",
+          key: "cpuid.sse3",
+          featureName: "cpuid.sse3",
+          value: { min: "Bool:Min:7" },
+        },
+        {
+          $type: "NewFeatureRequirement",
+          key: "cpuid.lm",
+          featureName: "cpuid.lm",
+          value: { min: "x" },
+        },
+      ]);
+      expect(runtime.bootTime).toEqual(new Date("2026-12-07T00:18:10.227Z"));
+      expect(objectsOf(outcome)[4].propSet[3].val.runtime.featureRequirement[0].value.min).toBe(
+        "Bool:Min:4",
+      );
+    }
+  });
+
+  it("items with values of a newer type whose children have an xsi:type are read with the template", () => {
+    // As a newer server's device types carry a `deviceInfo` of type Description: values of a
+    // known type (Description) and of an unknown one, inside a value of an unknown type and
+    // as a member the schema lacks.
+    for (const form of ["vcsim", "server"] as const) {
+      const xsi = xsiTypeIn(form);
+      const xml = listingWith(
+        8,
+        (item, i) =>
+          item.replace(
+            "</runtime>",
+            `<featureRequirement ${xsi}="NewFeatureRequirement"><key>k${i}</key>` +
+              `<info ${xsi}="Description"><label>L${i}</label><summary>S</summary></info>` +
+              `<more ${xsi}="NewInner"><x>${i}</x></more></featureRequirement>` +
+              `<newInfo ${xsi}="Description"><label>N${i}</label><summary>S</summary></newInfo>` +
+              `<newChoice ${xsi}="ChoiceOption"><valueIsReadonly>true</valueIsReadonly></newChoice></runtime>`,
+          ),
+        form,
+      );
+      const { outcome, replayed } = items(xml);
+      expect(replayed.at(-1), form).toBe(6);
+      const runtime = objectsOf(outcome)[7].propSet[3].val.runtime;
+      expect(runtime.featureRequirement).toEqual([
+        {
+          $type: "NewFeatureRequirement",
+          key: "k7",
+          info: { $type: "Description", label: "L7", summary: "S" },
+          more: { $type: "NewInner", x: "7" },
+        },
+      ]);
+      expect(runtime.$extra).toEqual({
+        newInfo: { $type: "Description", label: "N7", summary: "S" },
+        // (A required list it leaves out is made empty, as finish makes it.)
+        newChoice: { $type: "ChoiceOption", valueIsReadonly: true, choiceInfo: [] },
+      });
+      expect(objectsOf(outcome)[5].propSet[3].val.runtime.$extra.newInfo.label).toBe("N5");
+    }
+  });
+
+  it.each([
+    ["of another type", (item: string) => item.replace(`="NewFeatureRequirement"`, `="OtherNew"`)],
+    [
+      "of the schema's type",
+      (item: string) =>
+        item
+          .replace(`="NewFeatureRequirement">`, `="VirtualMachineFeatureRequirement">`)
+          .replace("<value><min>1</min></value>", "<value>1</value>"),
+    ],
+    ["a child left out", (item: string) => item.replace("<featureName>f</featureName>", "")],
+    ["a child more", (item: string) => item.replace("<key>k</key>", "<key>k</key><key>l</key>")],
+    [
+      "with text only",
+      (item: string) => item.replace(/<key>k.*?<\/featureRequirement>/, "t</featureRequirement>"),
+    ],
+    [
+      "a child with an xsi:type",
+      (item: string) => item.replace("<key>k</key>", `<key xsi:type="xsd:string">k</key>`),
+    ],
+    [
+      "a child with a reference's type",
+      (item: string) => item.replace("<key>k</key>", `<key type="HostSystem">k</key>`),
+    ],
+    [
+      "a child of another type",
+      (item: string) =>
+        item.replace(
+          "<value><min>1</min></value>",
+          `<value xsi:type="Description"><label>1</label><summary>s</summary></value>`,
+        ),
+    ],
+  ])("an item whose value of an unknown type differs (%s) is read as before", (_what, change) => {
+    const xml = listingWith(
+      8,
+      (item, i) => {
+        const withNew = item.replace(
+          "</runtime>",
+          `<featureRequirement xsi:type="NewFeatureRequirement"><key>k</key><featureName>f</featureName>` +
+            `<value><min>1</min></value></featureRequirement></runtime>`,
+        );
+        return i === 3 ? change(withNew) : withNew;
+      },
+      "server",
+    );
+    const { outcome, replayed } = items(xml);
+    expect(replayed.at(-1)).toBe(5); // items 2 and 4-7
+    expect(objectsOf(outcome)[6].propSet[3].val.runtime.featureRequirement).toEqual([
+      { $type: "NewFeatureRequirement", key: "k", featureName: "f", value: { min: "1" } },
+    ]);
   });
 
   it.each([

@@ -10,7 +10,7 @@
 import { DecodeError } from "../errors.js";
 import type { XmlHandler, XmlTokenizer } from "../xml/tokenizer.js";
 import { VIM_NS, XSD_NS } from "../xml/writer.js";
-import { AnyTypeCodec, MorefCodec, sameBytesAt } from "./define.js";
+import { AnyTypeCodec, MorefCodec, sameBytesAt, sameRangeAt } from "./define.js";
 import { arrayElement } from "./encode.js";
 import { ownString } from "../xml/own-string.js";
 import { setOwn } from "./own-property.js";
@@ -150,6 +150,11 @@ class SharedStrings {
 }
 
 const NONE: readonly string[] = [];
+
+/** Makes the value of an element of a type this schema lacks, `{ $type }`, as setupUntyped does. */
+function typedUntypedMaker(wireType: string): () => object {
+  return () => ({ $type: wireType });
+}
 
 /** listItem, replay: the buffer ends inside the item (what is there is read again with more). */
 const NEEDS_MORE = -2;
@@ -528,7 +533,7 @@ export class StreamDecoder implements XmlHandler {
         const name = top.nameBytes[k]!;
         const n = name.length;
         if (bytes[pos + 1 + n] !== 62 /* > */) {
-          const after = this.memberWithAttributes(buf, bytes, pos, name, field.name, tokenizer);
+          const after = this.memberWithAttributes(buf, bytes, pos, n, field.name, tokenizer);
           if (after < 0) return pos;
           pos = after;
         } else if (codec.kind === "object") {
@@ -595,13 +600,16 @@ export class StreamDecoder implements XmlHandler {
     if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95)) return -1;
     let i = pos + 2;
     while (i < len && i - pos <= MAX_UNKNOWN_NAME && isPlainNameByte(bytes[i]!)) i++;
-    if (i + 2 >= len || bytes[i] !== 62 /* > */) return -1;
+    if (i + 2 >= len || (bytes[i] !== 62 /* > */ && bytes[i] !== 32)) return -1;
     const n = i - pos - 1;
     const local = buf.slice(pos + 1, i);
     const inObject = top.mode === Mode.Object;
     // A member the schema has, out of the order memberAt looks in, is the general path's.
     if (inObject && top.fieldMap!.has(local)) return -1;
     const tokenizer = this.tokenizer;
+    // Attributes (an xsi:type: a type this schema has, or a newer one) are read as a
+    // member's are; openElement then sets the value up as the general path does.
+    if (bytes[i] === 32) return this.memberWithAttributes(buf, bytes, pos, n, local, tokenizer);
     if (bytes[i + 1] === 60 /* < */ && bytes[i + 2] !== 47 /* / */) {
       // Child elements follow: an untyped value (no attribute, so no xsi:type), as openElement.
       tokenizer.openInRun(local, pos);
@@ -732,6 +740,7 @@ export class StreamDecoder implements XmlHandler {
           case Step.CloseUntyped: {
             const value = stack[sp];
             stack[sp--] = undefined;
+            for (let f = 0; f < step.fill.length; f++) value[step.fill[f]!] = [];
             keepUnknown(stack[sp], step, value);
             break;
           }
@@ -786,29 +795,44 @@ export class StreamDecoder implements XmlHandler {
     const recorder = this.recorder!;
     const field = frame.field;
     const parent = this.frames[this.depth - 1]!;
+    if (field === undefined && (parent.mode === Mode.Object || parent.mode === Mode.Untyped)) {
+      // An element this schema does not have, kept by its name as closeElement keeps it:
+      // opened by unknownElement (`{}`) or memberWithAttributes (a data object of the type
+      // its xsi:type names, or `{ $type }`), with children.
+      const intoExtra = parent.mode === Mode.Object;
+      if (frame.mode === Mode.Untyped && frame.hasChildren)
+        recorder.closeUntyped(frame.local, intoExtra, NONE);
+      else if (frame.mode === Mode.Object)
+        recorder.closeUntyped(frame.local, intoExtra, this.requiredToFill(frame));
+      else this.recorder = undefined;
+      return;
+    }
     if (
       frame.mode === Mode.Untyped &&
-      field === undefined &&
-      frame.wireType === undefined &&
+      field !== undefined &&
+      frame.wireType !== undefined &&
       frame.hasChildren &&
-      (parent.mode === Mode.Object || parent.mode === Mode.Untyped)
+      parent.mode === Mode.Object
     ) {
-      // (Opened by the run that records, as unknownElement opens one: `{}` with children.)
-      recorder.closeUntyped(frame.local, parent.mode === Mode.Object);
+      // (Opened by memberWithAttributes: `{ $type }` with children, placed as an object is.)
+      recorder.close(field, parent.value[field.name] === undefined, NONE);
       return;
     }
     if (frame.mode !== Mode.Object || field === undefined || parent.mode !== Mode.Object) {
       this.recorder = undefined;
       return;
     }
+    recorder.close(field, parent.value[field.name] === undefined, this.requiredToFill(frame));
+    if (this.depth === recorder.depth) recorder.done = true;
+  }
+
+  /** The required lists the object in `frame` lacks (finish makes them empty). */
+  private requiredToFill(frame: Frame): readonly string[] {
     const codec = frame.codec as ObjectCodec;
     const required = codec.isFault ? NONE : codec.layout().requiredFields;
-    const fill =
-      frame.requiredSeen === required.length
-        ? NONE
-        : required.filter((name) => frame.value[name] === undefined);
-    recorder.close(field, parent.value[field.name] === undefined, fill);
-    if (this.depth === recorder.depth) recorder.done = true;
+    return frame.requiredSeen === required.length
+      ? NONE
+      : required.filter((name) => frame.value[name] === undefined);
   }
 
   /** The recorded item ended at `end`: its template is its list's first. */
@@ -824,17 +848,17 @@ export class StreamDecoder implements XmlHandler {
    * A member `<name attributes…>` (an xsi:type, a reference's type) read in a run, when its
    * start tag and what follows it up to the next tag are in the buffer and its attribute
    * text was seen before: a whole leaf goes to leafElement, anything else to openElement,
-   * as startTag sends them. The position after what was read, or -1 (nothing read).
+   * as startTag sends them. `n` is the name's length. The position after what was read, or
+   * -1 (nothing read).
    */
   private memberWithAttributes(
     buf: string,
     bytes: Uint8Array,
     pos: number,
-    name: Uint8Array,
+    n: number,
     local: string,
     tokenizer: XmlTokenizer,
   ): number {
-    const n = name.length;
     const gt = buf.indexOf(">", pos + 1 + n);
     if (gt < 0) return -1;
     const lt = buf.indexOf("<", gt + 1);
@@ -845,7 +869,7 @@ export class StreamDecoder implements XmlHandler {
     if (
       bytes[lt + 1] === 47 /* / */ &&
       bytes[end] === 62 /* > */ &&
-      sameBytesAt(bytes, lt + 2, name) &&
+      sameRangeAt(bytes, lt + 2, pos + 1, n) &&
       tokenizer.leafAt(gt + 1, lt)
     ) {
       this.leafElement(ns, local, tokenizer);
@@ -860,9 +884,15 @@ export class StreamDecoder implements XmlHandler {
     }
     this.openElement(ns, local);
     if (this.recorder !== undefined) {
+      // As the frame was set up: a data object of the type named (a member's, or one the
+      // schema lacks, kept by its name when it closes), or a value of a type this
+      // schema lacks (a newer server's xsi:type), `{ $type }`, whose children unknownElement
+      // reads. Anything else (a list, a text) is not recorded.
       const frame = this.frames[this.depth]!;
-      if (frame.mode === Mode.Object && frame.field !== undefined)
+      if (frame.mode === Mode.Object)
         this.recorder.open(frame.field, (frame.codec as ObjectCodec).layout().newValue);
+      else if (frame.mode === Mode.Untyped && frame.wireType !== undefined)
+        this.recorder.open(frame.field, typedUntypedMaker(frame.wireType));
       else this.recorder = undefined;
     }
     return gt + 1;

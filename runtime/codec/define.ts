@@ -148,6 +148,12 @@ function newValueMaker(typeName: string): () => { $type: string } {
   return () => new Ctor();
 }
 
+/** Does `bytes` hold at `at` the `n` bytes it holds at `from`? */
+export function sameRangeAt(bytes: Uint8Array, at: number, from: number, n: number): boolean {
+  for (let k = 0; k < n; k++) if (bytes[at + k] !== bytes[from + k]) return false;
+  return true;
+}
+
 /** Does `bytes` hold `name` at `at`? */
 export function sameBytesAt(bytes: Uint8Array, at: number, name: Uint8Array): boolean {
   for (let k = 0; k < name.length; k++) if (bytes[at + k] !== name[k]) return false;

@@ -164,8 +164,9 @@ export class ItemRecorder {
     this.steps[this.steps.length - 1]!.push(step);
   }
 
-  open(field: FieldSpec, newValue: () => object): void {
-    this.add(makeStep(Step.Open, field, false, { newValue }));
+  /** A value opens: a member's (`field`), or an element's this schema lacks (undefined). */
+  open(field: FieldSpec | undefined, newValue: () => object): void {
+    this.add(makeStep(Step.Open, field ?? NO_FIELD, false, { newValue }));
   }
 
   close(field: FieldSpec, first: boolean, fill: readonly string[]): void {
@@ -203,8 +204,8 @@ export class ItemRecorder {
   }
 
   /** The element opened with openUntyped closes. */
-  closeUntyped(name: string, intoExtra: boolean): void {
-    this.add(makeStep(Step.CloseUntyped, NO_FIELD, false, { extraName: name, intoExtra }));
+  closeUntyped(name: string, intoExtra: boolean, fill: readonly string[]): void {
+    this.add(makeStep(Step.CloseUntyped, NO_FIELD, false, { extraName: name, intoExtra, fill }));
   }
 
   /** A leaf whose text stays in the checked markup: its value is always `value`. */
