@@ -845,7 +845,8 @@ export class StreamDecoder implements XmlHandler {
   }
 
   /**
-   * A member `<name attributes…>` (an xsi:type, a reference's type) read in a run, when its
+   * A member `<name attributes…>` (an xsi:type, a reference's type), or an element this
+   * schema lacks with attributes (from unknownElement), read in a run, when its
    * start tag and what follows it up to the next tag are in the buffer and its attribute
    * text was seen before: a whole leaf goes to leafElement, anything else to openElement,
    * as startTag sends them. `n` is the name's length. The position after what was read, or

@@ -17,7 +17,10 @@ import { AnyTypeCodec } from "./define.js";
 import type { Codec, FieldSpec } from "./types.js";
 
 export const enum Step {
-  /** A data object member opens: a new value on the stack. */
+  /**
+   * A value opens, made by `newValue`: a data object, or `{ $type }` of a type this schema
+   * lacks; a member's (closed by Close) or an element's this schema lacks (CloseUntyped).
+   */
   Open,
   /** A leaf: its text is read up to the next '<' and its value assigned. */
   Leaf,
@@ -33,7 +36,10 @@ export const enum Step {
   Extra,
   /** An element this schema does not have, with child elements: a new untyped value `{}`. */
   OpenUntyped,
-  /** The untyped value on top of the stack is complete: kept in the value below. */
+  /**
+   * The value on top of the stack, an element's this schema lacks, is complete: its missing
+   * required lists made empty (`fill`), kept under its name in the value below.
+   */
   CloseUntyped,
 }
 
@@ -55,7 +61,7 @@ export interface TemplateStep {
   extraName: string | undefined;
   /** Extra, CloseUntyped: kept in `$extra` of a data object (else in an untyped value). */
   intoExtra: boolean;
-  /** Close: required lists the item did not have, which become empty (as finish does). */
+  /** Close, CloseUntyped: required lists the item did not have, made empty (as finish does). */
   fill: readonly string[];
 }
 
@@ -203,7 +209,10 @@ export class ItemRecorder {
     this.add(makeStep(Step.OpenUntyped, NO_FIELD, false, { extraName: name }));
   }
 
-  /** The element opened with openUntyped closes. */
+  /**
+   * An element this schema lacks closes (opened with openUntyped, or with `open` and no
+   * field): kept under its name, its missing required lists (`fill`) made empty first.
+   */
   closeUntyped(name: string, intoExtra: boolean, fill: readonly string[]): void {
     this.add(makeStep(Step.CloseUntyped, NO_FIELD, false, { extraName: name, intoExtra, fill }));
   }
