@@ -209,8 +209,7 @@ function leafTextEnd(buf: string, bytes: Uint8Array, pos: number, n: number): nu
   const gt = lt + n + 2;
   if (lt < 0 || gt >= buf.length || bytes[lt + 1] !== 47 /* / */ || bytes[gt] !== 62 /* > */)
     return -1;
-  for (let k = 0; k < n; k++) if (bytes[pos + 1 + k] !== bytes[lt + 2 + k]) return -1;
-  return lt;
+  return sameRangeAt(bytes, lt + 2, pos + 1, n) ? lt : -1;
 }
 
 /** A DynamicProperty or PropertyChange inside an ObjectContent or ObjectUpdate? */
@@ -807,22 +806,17 @@ export class StreamDecoder implements XmlHandler {
       else this.recorder = undefined;
       return;
     }
-    if (
-      frame.mode === Mode.Untyped &&
-      field !== undefined &&
-      frame.wireType !== undefined &&
-      frame.hasChildren &&
-      parent.mode === Mode.Object
-    ) {
-      // (Opened by memberWithAttributes: `{ $type }` with children, placed as an object is.)
-      recorder.close(field, parent.value[field.name] === undefined, NONE);
-      return;
-    }
-    if (frame.mode !== Mode.Object || field === undefined || parent.mode !== Mode.Object) {
+    // A member: a data object, or `{ $type }` with children (a type this schema lacks, opened
+    // by memberWithAttributes), placed in the member as assign places it.
+    const object = frame.mode === Mode.Object;
+    const ofUnknownType =
+      frame.mode === Mode.Untyped && frame.wireType !== undefined && frame.hasChildren;
+    if (field === undefined || parent.mode !== Mode.Object || !(object || ofUnknownType)) {
       this.recorder = undefined;
       return;
     }
-    recorder.close(field, parent.value[field.name] === undefined, this.requiredToFill(frame));
+    const fill = object ? this.requiredToFill(frame) : NONE;
+    recorder.close(field, parent.value[field.name] === undefined, fill);
     if (this.depth === recorder.depth) recorder.done = true;
   }
 
