@@ -6,9 +6,17 @@
  * prefixes, repeated members, wrong end tags) gets the general path's result or error; item
  * templates read the items of a list as their recorded item was read.
  */
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { compileSchema, readSchemaDir } from "../generator/load.js";
-import { encodeElement, vimPropertyTypes, vimTypes, type Codec } from "../index.js";
+import {
+  ResponseDecoder,
+  encodeElement,
+  vimPropertyTypes,
+  vimTypes,
+  type Codec,
+} from "../index.js";
 import { type ContainerHandler, StreamDecoder } from "../runtime/codec/decode.js";
 import { type XmlHandler, XmlTokenizer } from "../runtime/xml/tokenizer.js";
 import { SampleFactory } from "./support/samples.js";
@@ -972,5 +980,69 @@ describe("item templates: items written alike are read by checking their markup"
     const { outcome, replayed } = items(xml);
     expect(replayed.at(-1)).toBe(0);
     expect(outcome).toHaveProperty("value.objects.0.propSet.3.val", "n4");
+  });
+});
+
+describe("after a listing, the decoder kept for V8's hidden classes (ResponseDecoder.end)", () => {
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  const envelope = (returnval: string) =>
+    `<?xml version="1.0"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">` +
+    `<soapenv:Body><RetrievePropertiesExResponse xmlns="urn:vim25">${returnval}` +
+    `</RetrievePropertiesExResponse></soapenv:Body></soapenv:Envelope>`;
+  const response = Buffer.from(envelope(listing(12, "vcsim")));
+
+  /** The response decoded, each chunk in memory of its own; its result and items replayed. */
+  function decodeListing(chunk: number) {
+    const decoder = new ResponseDecoder(
+      "RetrievePropertiesEx",
+      { codec: vimTypes.get("RetrieveResult")!, occurrence: "o" },
+      options,
+    );
+    const chunks: Uint8Array[] = [];
+    for (let i = 0; i < response.length; i += chunk) {
+      chunks.push(new Uint8Array(response.subarray(i, i + chunk)));
+      decoder.write(chunks.at(-1)!);
+    }
+    const outcome = decoder.end();
+    if (outcome.kind !== "result") throw new Error("a fault");
+    return {
+      value: outcome.value as { objects: object[] },
+      chunks,
+      replayed: decoder.itemsReplayed,
+    };
+  }
+
+  it("holds none of the response's values but one item, and none of its chunks", async () => {
+    const watch = (chunk: number) => {
+      const { value, chunks, replayed } = decodeListing(chunk);
+      expect(replayed).toBeGreaterThan(0);
+      return {
+        result: new WeakRef(value),
+        items: value.objects.map((item) => new WeakRef(item)),
+        chunks: chunks.map((c) => new WeakRef(c.buffer)),
+      };
+    };
+    for (const chunk of [4096, response.length]) {
+      const refs = watch(chunk);
+      // (A WeakRef's target stays alive until the job that made it ends.)
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      gc();
+      expect(refs.result.deref(), `chunks of ${chunk}`).toBeUndefined();
+      expect(refs.items.filter((item) => item.deref() !== undefined)).toHaveLength(1);
+      expect(refs.chunks.filter((c) => c.deref() !== undefined)).toHaveLength(0);
+    }
+  });
+
+  it("a response decoded after it reads as it did, in any chunking", () => {
+    const first = decodeListing(response.length);
+    expect(first.replayed).toBe(10);
+    for (const chunk of [1, 7, 1000, 4096, response.length]) {
+      const before = decodeListing(chunk);
+      const after = decodeListing(chunk); // (after the release of `before`'s decoder)
+      expect(before.value, `chunks of ${chunk}`).toEqual(first.value);
+      expect(after.value, `chunks of ${chunk}`).toEqual(first.value);
+      expect(after.replayed, `chunks of ${chunk}`).toBe(before.replayed);
+    }
   });
 });

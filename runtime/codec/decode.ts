@@ -222,6 +222,8 @@ function isPropertyHolder(holder: Codec, owner: Codec): boolean {
   );
 }
 
+const NO_WORDS = new Int32Array(0);
+
 export class StreamDecoder implements XmlHandler {
   private readonly frames: Frame[] = [];
   private depth = 0;
@@ -246,10 +248,13 @@ export class StreamDecoder implements XmlHandler {
   /** The values a template's steps are building, innermost last; and the item built. */
   private readonly itemStack: any[] = [];
   private itemValue: unknown;
+  /** The last item read with a template, and the last recorder (see release). */
+  private sampleItem: unknown;
+  private sampleRecorder: ItemRecorder | undefined;
   /** Where the current run started (memberRun returns -1 to hold only what it has not read). */
   private runStart = 0;
   /** The bytes' buffer as 32-bit words, for Markup.at. */
-  private words: Int32Array = new Int32Array(0);
+  private words: Int32Array = NO_WORDS;
   private wordsOf: ArrayBufferLike | undefined;
 
   constructor(
@@ -266,6 +271,29 @@ export class StreamDecoder implements XmlHandler {
   attach(tokenizer: XmlTokenizer): this {
     this.tokenizer = tokenizer;
     return this;
+  }
+
+  /**
+   * The response is decoded: everything that refers to it (values, handlers, buffers) is
+   * dropped. True when the decoder read items with templates (a listing's): it is then
+   * worth keeping for its hidden classes (see ResponseDecoder.end), and keeps one item it
+   * read and one recorder, whose objects have the hidden classes of those it made.
+   */
+  release(): boolean {
+    for (const frame of this.frames) {
+      frame.value = undefined;
+      frame.container = undefined;
+      frame.text = "";
+    }
+    this.itemStack.fill(undefined);
+    this.itemValue = undefined;
+    this.recorder = undefined;
+    this.recordInto = undefined;
+    this.fastLeaf = undefined;
+    this.words = NO_WORDS;
+    this.wordsOf = undefined;
+    this.tokenizer.release();
+    return this.itemsReplayed > 0;
   }
 
   // ---- API for container handlers -------------------------------------------------
@@ -666,6 +694,7 @@ export class StreamDecoder implements XmlHandler {
         this.itemsReplayed++;
         if (i > 0) templates.promote(template);
         this.assign(top, field, this.itemValue);
+        this.sampleItem = this.itemValue;
         this.itemValue = undefined;
         return after;
       }
@@ -833,6 +862,7 @@ export class StreamDecoder implements XmlHandler {
   private finishRecording(bytes: Uint8Array, end: number): void {
     const recorder = this.recorder!;
     this.recorder = undefined;
+    this.sampleRecorder = recorder;
     const templates = recorder.templates;
     templates.recordings++;
     templates.promote(recorder.finish(bytes, end));

@@ -54,13 +54,22 @@ export type ResponseOutcome =
   { kind: "result"; value: unknown } | { kind: "fault"; fault: VimFaultError };
 
 /**
+ * The last decoder of a listing, emptied of its response. V8 holds the hidden classes of a
+ * class's objects weakly: when no decoder, tokenizer, template or decoded item is alive, a
+ * full GC (an idle process's, between two listings) frees them and throws away the
+ * optimized code that checks them, and the next listing decodes as slowly as a fresh
+ * process's first (README, "Between listings"). This one keeps them.
+ */
+const keptForShapes: { decoder: ResponseDecoder | undefined } = { decoder: undefined };
+
+/**
  * Decodes a response document incrementally: feed chunks with `write`, then `end`.
  * The return occurrence declared for the method is enforced.
  */
 export class ResponseDecoder {
   private readonly tokenizer: XmlTokenizer;
   private readonly decoder: StreamDecoder;
-  private readonly results: unknown[] = [];
+  private results: unknown[] = [];
   private fault:
     | { code: string; text: string; detail?: Record<string, unknown>; detailType?: string }
     | undefined;
@@ -159,6 +168,9 @@ export class ResponseDecoder {
 
   end(): ResponseOutcome {
     this.tokenizer.end();
+    const values = this.results;
+    this.results = [];
+    if (this.decoder.release()) keptForShapes.decoder = this;
     if (this.fault) {
       const f = this.fault;
       const faultType =
@@ -171,7 +183,6 @@ export class ResponseDecoder {
     const where = `${this.method}Response/returnval`;
     if (!this.sawResponse)
       throw new DecodeError(`the response has no <${this.method}Response>`, "Envelope/Body");
-    const values = this.results;
     const occurrence = this.returns?.occurrence;
     switch (occurrence) {
       case undefined:

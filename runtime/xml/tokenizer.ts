@@ -169,12 +169,14 @@ function completeUtf8Length(bytes: Uint8Array): number {
   return n; // only continuation bytes: invalid, and the decoder says so
 }
 
+const NO_BYTES = new Uint8Array(0);
+
 export class XmlTokenizer {
   private buf = "";
   private pos = 0;
   private readonly decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
   /** Bytes received and not consumed yet (an incomplete tag or UTF-8 sequence), in pending[0, pendingLength). */
-  private pending = new Uint8Array(0);
+  private pending = NO_BYTES;
   private pendingLength = 0;
   /**
    * The bytes `buf` was decoded from, when they are all ASCII (one byte per character):
@@ -312,6 +314,12 @@ export class XmlTokenizer {
     if (ascii && this.buf === text) this.asciiBytes = bytes;
     this.run(false);
     this.keepRest(source, end);
+  }
+
+  /** After the end: its buffer for pending bytes dropped (see StreamDecoder.release). */
+  release(): void {
+    this.pending = NO_BYTES;
+    this.pendingLength = 0;
   }
 
   /** No more input: everything must be complete and closed. */
