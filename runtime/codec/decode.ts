@@ -274,26 +274,22 @@ export class StreamDecoder implements XmlHandler {
   }
 
   /**
-   * The response is decoded: everything that refers to it (values, handlers, buffers) is
-   * dropped. True when the decoder read items with templates (a listing's): it is then
-   * worth keeping for its hidden classes (see ResponseDecoder.end), and keeps one item it
-   * read and one recorder, whose objects have the hidden classes of those it made.
+   * The response is decoded: what still refers to it (values, container handlers, the
+   * chunk's words, pending bytes) is dropped, so that the decoder can be kept for its hidden
+   * classes (see ResponseDecoder.end), with one item it read and one recorder, whose
+   * objects have the hidden classes of those it made. (The item stack, the item value and
+   * the recorder are already empty after each run.)
    */
-  release(): boolean {
+  release(): void {
     for (const frame of this.frames) {
       frame.value = undefined;
       frame.container = undefined;
       frame.text = "";
     }
-    this.itemStack.fill(undefined);
-    this.itemValue = undefined;
-    this.recorder = undefined;
-    this.recordInto = undefined;
     this.fastLeaf = undefined;
     this.words = NO_WORDS;
     this.wordsOf = undefined;
     this.tokenizer.release();
-    return this.itemsReplayed > 0;
   }
 
   // ---- API for container handlers -------------------------------------------------

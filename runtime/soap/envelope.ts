@@ -170,7 +170,8 @@ export class ResponseDecoder {
     this.tokenizer.end();
     const values = this.results;
     this.results = [];
-    if (this.decoder.release()) keptForShapes.decoder = this;
+    this.decoder.release();
+    if (this.decoder.itemsReplayed > 0) keptForShapes.decoder = this; // a listing's
     if (this.fault) {
       const f = this.fault;
       const faultType =
