@@ -415,9 +415,10 @@ describe("runs read data objects, members with attributes and end tags as the ge
 
   it("runs read a listing through, once each attribute text has been seen", () => {
     // In one chunk, a new run starts only where the general path parses an attribute
-    // list it has not seen before: as many for 40 VMs as for 2.
+    // list it has not seen before, or where an item waits to be recorded (a short
+    // document's first item waits for its end): no more for 40 VMs than for 2.
     const runs = (n: number) => decode("RetrieveResult", listing(n, "vcsim"), 1 << 20, true);
-    expect(runs(40).runsRead).toBe(runs(2).runsRead);
+    expect(runs(40).runsRead).toBeLessThanOrEqual(runs(2).runsRead);
     expect(runs(2).runsRead).toBeLessThan(10);
   });
 });
@@ -1032,6 +1033,16 @@ describe("after a listing, the decoder kept for V8's hidden classes (ResponseDec
       expect(refs.items.filter((item) => item.deref() !== undefined)).toHaveLength(1);
       expect(refs.chunks.filter((c) => c.deref() !== undefined)).toHaveLength(0);
     }
+  });
+
+  it("items larger than the chunks are recorded and replayed: a recording waits for input", () => {
+    // (The items here are about 1.5 KB: before, chunks smaller than an item never let one
+    // be recorded, since a recording needs the whole item in one buffer.)
+    for (const chunk of [512, 1000, 1400]) {
+      expect(decodeListing(chunk).replayed, `chunks of ${chunk}`).toBe(10);
+    }
+    // 1-byte chunks would make each wait read the held bytes again: the waits are limited.
+    expect(decodeListing(1).replayed).toBe(0);
   });
 
   it("a response decoded after it reads as it did, in any chunking", () => {

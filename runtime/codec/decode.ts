@@ -156,6 +156,11 @@ function typedUntypedMaker(wireType: string): () => object {
   return () => ({ $type: wireType });
 }
 
+/** listItem: the input a recording waits for, from the item's start (items are smaller)… */
+const RECORD_AHEAD = 32 * 1024;
+/** …at most this many times per list (chunks of 512 bytes fill it). */
+const MAX_RECORDING_WAITS = 64;
+
 /** listItem, replay: the buffer ends inside the item (what is there is read again with more). */
 const NEEDS_MORE = -2;
 
@@ -701,10 +706,22 @@ export class StreamDecoder implements XmlHandler {
       }
     }
     if (cut) return -1;
-    if (list.length > 0) templates.miss();
     // A list whose recorded items were never met again is not recorded any further.
-    if (templates.recordings <= templates.hits && templates.recordings < MAX_RECORDINGS)
-      this.recordInto = templates;
+    const record = templates.recordings <= templates.hits && templates.recordings < MAX_RECORDINGS;
+    // An item is recorded only when one run reads it whole (see memberRun): near the end of
+    // the buffer it waits for more input, or chunks smaller than an item (a server's first
+    // TLS records, a slow link) would never let one be recorded. Each wait reads the held
+    // bytes again, hence a budget per list (tiny chunks would make it quadratic). (Before
+    // counting a miss: the item is tried again.)
+    if (
+      record &&
+      buf.length - pos < RECORD_AHEAD &&
+      tokenizer.holding &&
+      templates.waits++ < MAX_RECORDING_WAITS
+    )
+      return NEEDS_MORE;
+    if (list.length > 0) templates.miss();
+    if (record) this.recordInto = templates;
     return -1;
   }
 

@@ -127,6 +127,8 @@ export class ItemTemplates {
   misses = 0;
   /** Items recorded (a recording can be abandoned: the item is then not one a run reads). */
   recordings = 0;
+  /** Times an item waited for more input before its recording (see StreamDecoder.listItem). */
+  waits = 0;
 
   /** False once the list's items have missed too often (or never could match). */
   tried = true;

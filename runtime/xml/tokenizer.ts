@@ -325,8 +325,18 @@ export class XmlTokenizer {
   /** No more input: everything must be complete and closed. */
   end(): void {
     if (this.ended) return;
-    if (this.pendingLength > 0) this.decodePending();
+    if (this.pendingLength > 0) {
+      // Held bytes (an item a recording waited for, a leaf) are read as write reads them.
+      const bytes = Buffer.from(this.pending.buffer, this.pending.byteOffset, this.pendingLength);
+      if (isAscii(bytes)) {
+        const text = latin1(bytes, 0, bytes.length);
+        this.pendingLength = 0;
+        this.append(text);
+        if (this.buf === text) this.asciiBytes = bytes;
+      } else this.decodePending();
+    }
     this.run(true);
+    this.asciiBytes = undefined;
     this.ended = true;
     if (this.pos < this.buf.length) {
       throw this.error("unexpected end of input inside markup");
