@@ -306,12 +306,7 @@ export class XmlTokenizer {
       source = this.pending.subarray(0, this.pendingLength + chunk.length);
     }
     const end = completeUtf8Length(source);
-    const bytes = Buffer.from(source.buffer, source.byteOffset, end);
-    // ASCII (SOAP nearly always is) is its own UTF-8 decoding: copied, not decoded.
-    const ascii = isAscii(bytes);
-    const text = ascii ? latin1(bytes, 0, end) : this.decode(bytes, false);
-    this.append(text);
-    if (ascii && this.buf === text) this.asciiBytes = bytes;
+    this.appendBytes(Buffer.from(source.buffer, source.byteOffset, end), false);
     this.run(false);
     this.keepRest(source, end);
   }
@@ -326,14 +321,10 @@ export class XmlTokenizer {
   end(): void {
     if (this.ended) return;
     if (this.pendingLength > 0) {
-      // Held bytes (an item a recording waited for, a leaf) are read as write reads them.
+      // Held bytes (an item a recording waited for, a leaf) are read as write reads a chunk.
       const bytes = Buffer.from(this.pending.buffer, this.pending.byteOffset, this.pendingLength);
-      if (isAscii(bytes)) {
-        const text = latin1(bytes, 0, bytes.length);
-        this.pendingLength = 0;
-        this.append(text);
-        if (this.buf === text) this.asciiBytes = bytes;
-      } else this.decodePending();
+      this.pendingLength = 0;
+      this.appendBytes(bytes, true);
     }
     this.run(true);
     this.asciiBytes = undefined;
@@ -357,7 +348,18 @@ export class XmlTokenizer {
     }
   }
 
-  /** All pending bytes into `buf`: they must be complete UTF-8 now. */
+  /**
+   * Complete UTF-8 `bytes` into `buf`. ASCII (SOAP nearly always is) is its own UTF-8
+   * decoding: copied, not decoded, and its bytes kept for runs (asciiBytes).
+   */
+  private appendBytes(bytes: Buffer, final: boolean): void {
+    const ascii = isAscii(bytes);
+    const text = ascii ? latin1(bytes, 0, bytes.length) : this.decode(bytes, final);
+    this.append(text);
+    if (ascii && this.buf === text) this.asciiBytes = bytes;
+  }
+
+  /** All pending bytes into `buf`, as text only (a string follows them): complete UTF-8 now. */
   private decodePending(): void {
     const text = this.decode(this.pending.subarray(0, this.pendingLength), true);
     this.pendingLength = 0;
