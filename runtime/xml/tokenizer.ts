@@ -179,6 +179,17 @@ export class XmlTokenizer {
   private pending = NO_BYTES;
   private pendingLength = 0;
   /**
+   * Text written as strings and not consumed yet. Kept as text, not as UTF-8 bytes: a string
+   * chunk may end in the first half of a surrogate pair, which alone has no UTF-8 form.
+   */
+  private pendingText = "";
+  /**
+   * How much the last run left unconsumed (bytes, or characters of pendingText). Input is
+   * not read again until as much again has arrived (see write).
+   */
+  private leftByRun = 0;
+  private buffered = 0;
+  /**
    * The bytes `buf` was decoded from, when they are all ASCII (one byte per character):
    * text is then copied straight out of them, see ownedText.
    */
@@ -287,23 +298,50 @@ export class XmlTokenizer {
 
   constructor(private readonly handler: XmlHandler) {}
 
-  /** Feed bytes or text. */
+  /** Characters put into the buffer so far, input read again counted again (see write). */
+  get charsBuffered(): number {
+    return this.buffered;
+  }
+
+  /**
+   * Feed bytes or text.
+   *
+   * What a run leaves unconsumed (a token or a held text the input ends in) is read again,
+   * from its start, with the input that follows. So that a long one arriving in small chunks
+   * costs linear time, not quadratic, it is read again only once the input after it is as
+   * long as itself (or at the end): each read then at least doubles what is read.
+   */
   write(chunk: Uint8Array | string): void {
     if (this.ended) throw this.error("write after end");
     if (typeof chunk === "string") {
       if (this.pendingLength > 0) this.decodePending();
-      this.append(chunk);
+      let text = chunk;
+      if (this.pendingText.length > 0) {
+        text = this.pendingText + chunk;
+        if (this.waitForMore(text.length)) {
+          this.pendingText = text;
+          return;
+        }
+        this.pendingText = "";
+      }
+      this.append(text);
       this.run(false);
       this.keepRest(undefined, 0);
       return;
     }
+    if (this.pendingText.length > 0) this.pendingTextAsBytes();
     // Bytes not consumed by the last run are decoded again with the new chunk, so that
     // `buf` is always one flat string: concatenated strings make every read go through a rope.
     let source = chunk;
     if (this.pendingLength > 0) {
-      this.reservePending(this.pendingLength + chunk.length);
+      const length = this.pendingLength + chunk.length;
+      this.reservePending(length);
       this.pending.set(chunk, this.pendingLength);
-      source = this.pending.subarray(0, this.pendingLength + chunk.length);
+      if (this.waitForMore(length)) {
+        this.pendingLength = length;
+        return;
+      }
+      source = this.pending.subarray(0, length);
     }
     const end = completeUtf8Length(source);
     this.appendBytes(Buffer.from(source.buffer, source.byteOffset, end), false);
@@ -311,16 +349,48 @@ export class XmlTokenizer {
     this.keepRest(source, end);
   }
 
+  /**
+   * Whether input of `length`, begun by what the last run left, waits for more (see write).
+   * Not past the limits a run goes by: a text held past MAX_HELD is passed on, and a token
+   * past MAX_PENDING refused, as soon as they are reached.
+   */
+  private waitForMore(length: number): boolean {
+    return (
+      length < 2 * this.leftByRun &&
+      length <= MAX_PENDING &&
+      (length <= MAX_HELD || this.leftByRun > MAX_HELD)
+    );
+  }
+
+  /** Text written as strings, then bytes: the text becomes pending bytes before them. */
+  private pendingTextAsBytes(): void {
+    const last = this.pendingText.charCodeAt(this.pendingText.length - 1);
+    if (last >= 0xd800 && last <= 0xdbff) {
+      // Its other half cannot come as bytes; UTF-8 would make it U+FFFD.
+      throw this.error("text written as a string ends in half a surrogate pair, and bytes follow");
+    }
+    const bytes = Buffer.from(this.pendingText, "utf8");
+    this.pendingText = "";
+    this.reservePending(bytes.length);
+    this.pending.set(bytes, 0);
+    this.pendingLength = bytes.length;
+  }
+
   /** After the end: its buffer for pending bytes dropped (see StreamDecoder.release). */
   release(): void {
     this.pending = NO_BYTES;
     this.pendingLength = 0;
+    this.pendingText = "";
   }
 
   /** No more input: everything must be complete and closed. */
   end(): void {
     if (this.ended) return;
-    if (this.pendingLength > 0) {
+    if (this.pendingText.length > 0) {
+      const text = this.pendingText;
+      this.pendingText = "";
+      this.append(text);
+    } else if (this.pendingLength > 0) {
       // Held bytes (an item a recording waited for, a leaf) are read as write reads a chunk.
       const bytes = Buffer.from(this.pending.buffer, this.pending.byteOffset, this.pendingLength);
       this.pendingLength = 0;
@@ -372,6 +442,7 @@ export class XmlTokenizer {
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     }
     this.compact();
+    this.buffered += text.length;
     this.buf = this.buf.length === 0 ? text : this.buf + text;
     // Searched now, once per chunk, rather than on the first leaf: there the search would
     // run only once per chunk and V8 would optimize the leaf path without having seen it.
@@ -393,16 +464,14 @@ export class XmlTokenizer {
     const rest = this.buf;
     this.buf = "";
     if (source === undefined) {
-      if (rest.length === 0) return;
-      const bytes = Buffer.from(rest, "utf8");
-      this.reservePending(bytes.length);
-      this.pending.set(bytes, 0);
-      this.pendingLength = bytes.length;
+      this.pendingText = rest;
+      this.leftByRun = rest.length;
       return;
     }
     // The rest is the tail of the decoded bytes: find where it starts in `source`.
     const from = end - (rest.length === 0 ? 0 : Buffer.byteLength(rest, "utf8"));
     const length = source.length - from;
+    this.leftByRun = length;
     if (length === 0) this.pendingLength = 0;
     else if (source.buffer === this.pending.buffer) {
       this.pending.copyWithin(0, from, source.length);
