@@ -301,6 +301,70 @@ describe("XmlTokenizer", () => {
     expect(firstTextAtWrite).toBeLessThanOrEqual(18); // once more than 1 MiB waits
   });
 
+  it("resolves prefixes among many declarations, hidden and restored by scope", () => {
+    // Past 32 bindings in scope, prefixes are found through an index (a scan per prefixed
+    // name was quadratic); it follows every declaration in and out of scope.
+    const decls = (from: number, to: number, uri: string) =>
+      Array.from({ length: to - from }, (_, k) => `xmlns:p${from + k}="${uri}${from + k}"`).join(
+        " ",
+      );
+    const xml =
+      `<r ${decls(0, 10, "urn:root")}>` +
+      `<p0:a ${decls(10, 40, "urn:a")}>` + // 40 in scope: indexed
+      `<p0:b xmlns:p0="urn:b" xmlns:p39="urn:b"><p0:c/><p39:c/><p5:c/></p0:b>` +
+      `<p0:d/><p39:d/><p32:d/><p12:d i:type="T" xmlns:i="http://www.w3.org/2001/XMLSchema-instance"/>` +
+      `</p0:a>` + // 10 in scope: scanned again
+      `<p0:e/><p9:e/>` +
+      `<p1:f ${decls(10, 35, "urn:f")}><p0:g xmlns:p0="urn:g"/><p0:g/><p34:g/><p32:g/></p1:f>` +
+      `<p0:h/>` +
+      `</r>`;
+    const opened = events([xml], [["http://www.w3.org/2001/XMLSchema-instance", "type"]])
+      .filter((e) => e[0] === "open")
+      .map((e) => `${e[1]} ${e[2]}${Object.values(e[3]).join("")}`);
+    expect(opened).toEqual([
+      " r",
+      "urn:root0 a",
+      "urn:b b",
+      "urn:b c",
+      "urn:b c",
+      "urn:root5 c",
+      "urn:root0 d",
+      "urn:a39 d",
+      "urn:a32 d",
+      "urn:a12 dT",
+      "urn:root0 e",
+      "urn:root9 e",
+      "urn:root1 f",
+      "urn:g g",
+      "urn:root0 g",
+      "urn:f34 g",
+      "urn:f32 g",
+      "urn:root0 h",
+    ]);
+    // Out of scope is undeclared, indexed or not.
+    expect(() => events([`<r ${decls(0, 40, "urn:r")}><p0:a xmlns:q="urn:q"/><q:b/></r>`])).toThrow(
+      /undeclared namespace prefix 'q'/,
+    );
+  });
+
+  it("finds a duplicate among many attributes", () => {
+    const many = Array.from({ length: 100 }, (_, k) => `a${k}="${k}"`).join(" ");
+    const read = events(
+      [`<r ${many}/>`],
+      [
+        ["", "a0"],
+        ["", "a99"],
+      ],
+    );
+    expect(read[0]).toEqual(["open", "", "r", { "{}a0": "0", "{}a99": "99" }]);
+    for (const dup of ["a0", "a15", "a16", "a99"]) {
+      expect(() => events([`<r ${many} ${dup}="x"/>`]), dup).toThrow(
+        new RegExp(`duplicate attribute '${dup}'`),
+      );
+    }
+    expect(() => events(['<r a="1" b="2" a="3"/>'])).toThrow(/duplicate attribute 'a'/);
+  });
+
   it("refuses a DOCTYPE, so no entity can be declared or expanded", () => {
     const bomb =
       '<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><lolz>&lol2;</lolz>';

@@ -65,6 +65,15 @@ const MAX_PENDING = 64 * 1024 * 1024; // one tag or entity larger than this is n
  */
 const MAX_HELD = 1024 * 1024;
 
+/**
+ * Namespace bindings in scope beyond which a prefix is found through an index, not a scan
+ * (a scan for each prefixed name made many declarations quadratic: 100,000 of them, each
+ * looked up once, took 115 s).
+ */
+const SCANNED_BINDINGS = 32;
+/** Attributes of one tag beyond which a duplicate is found through a set, not a scan. */
+const SCANNED_ATTRIBUTES = 16;
+
 const PREDEFINED: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };
 
 /** For ASCII: 0 a name character, 1 ends a name (space, '>', '/', '='), 2 cannot be in a name. */
@@ -224,6 +233,12 @@ export class XmlTokenizer {
   private readonly bindingPrefix: string[] = [];
   private readonly bindingUri: string[] = [];
   private bindingCount = 0;
+  /**
+   * With more than SCANNED_BINDINGS in scope: each prefix's innermost binding, and for each
+   * binding the one of the same prefix it hides (or -1), restored when it goes out of scope.
+   */
+  private bindingIndex: Map<string, number> | undefined;
+  private readonly bindingHidden: number[] = [];
 
   /**
    * Of the element being opened (valid during openElement): the raw value of its
@@ -247,6 +262,8 @@ export class XmlTokenizer {
   private openAttributes: AttributeList | undefined;
   /** Filled by `attributes` for describeAttributes. */
   private readonly parsedNames: string[] = [];
+  /** The names parsed, as a set, in a tag with more than SCANNED_ATTRIBUTES. */
+  private parsedNameSet: Set<string> | undefined;
   private readonly parsedValues: string[] = [];
   private parsedCount = 0;
   private parsedSelfClosing = false;
@@ -537,6 +554,11 @@ export class XmlTokenizer {
 
   private lookupPrefix(prefix: string): string | undefined {
     if (prefix === "xml") return XML_NS;
+    const index = this.bindingIndex;
+    if (index !== undefined) {
+      const i = index.get(prefix);
+      return i === undefined ? undefined : this.bindingUri[i];
+    }
     for (let i = this.bindingCount - 1; i >= 0; i--)
       if (this.bindingPrefix[i] === prefix) return this.bindingUri[i];
     return undefined;
@@ -718,8 +740,24 @@ export class XmlTokenizer {
 
   private popElement(): void {
     const depth = this.depth--;
-    while (this.bindingCount > 0 && this.bindingDepth[this.bindingCount - 1] === depth)
-      this.bindingCount--;
+    while (this.bindingCount > 0 && this.bindingDepth[this.bindingCount - 1] === depth) {
+      const n = --this.bindingCount;
+      const index = this.bindingIndex;
+      if (index !== undefined) {
+        const hidden = this.bindingHidden[n]!;
+        if (hidden < 0) index.delete(this.bindingPrefix[n]!);
+        else index.set(this.bindingPrefix[n]!, hidden);
+      }
+    }
+    if (this.bindingIndex !== undefined && this.bindingCount <= SCANNED_BINDINGS / 2)
+      this.bindingIndex = undefined;
+  }
+
+  /** Binding `n` into bindingIndex. */
+  private indexBinding(index: Map<string, number>, n: number): void {
+    const prefix = this.bindingPrefix[n]!;
+    this.bindingHidden[n] = index.get(prefix) ?? -1;
+    index.set(prefix, n);
   }
 
   private bang(buf: string, pos: number): number {
@@ -1068,9 +1106,17 @@ export class XmlTokenizer {
         if (/[\t\n\r]/.test(value)) value = value.replace(/\r\n|[\t\n\r]/g, " ");
         if (value.indexOf("&") >= 0) value = this.decodeEntities(value, i + 1);
       }
-      for (let k = 0; k < this.parsedCount; k++) {
-        if (this.parsedNames[k] === attrName)
-          throw this.error(`duplicate attribute '${attrName}'`, nameStart);
+      if (this.parsedCount < SCANNED_ATTRIBUTES) {
+        for (let k = 0; k < this.parsedCount; k++) {
+          if (this.parsedNames[k] === attrName)
+            throw this.error(`duplicate attribute '${attrName}'`, nameStart);
+        }
+      } else {
+        if (this.parsedCount === SCANNED_ATTRIBUTES)
+          this.parsedNameSet = new Set(this.parsedNames.slice(0, SCANNED_ATTRIBUTES));
+        const seen = this.parsedNameSet!;
+        if (seen.has(attrName)) throw this.error(`duplicate attribute '${attrName}'`, nameStart);
+        seen.add(attrName);
       }
       this.parsedNames[this.parsedCount] = attrName;
       this.parsedValues[this.parsedCount] = value;
@@ -1092,6 +1138,12 @@ export class XmlTokenizer {
       this.bindingDepth[n] = level;
       this.bindingPrefix[n] = list.prefixes[k]!;
       this.bindingUri[n] = list.uris[k]!;
+      if (this.bindingIndex !== undefined) this.indexBinding(this.bindingIndex, n);
+      else if (n === SCANNED_BINDINGS) {
+        const index = new Map<string, number>();
+        for (let i = 0; i <= n; i++) this.indexBinding(index, i);
+        this.bindingIndex = index;
+      }
     }
   }
 
