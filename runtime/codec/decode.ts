@@ -710,9 +710,9 @@ export class StreamDecoder implements XmlHandler {
     const record = templates.recordings <= templates.hits && templates.recordings < MAX_RECORDINGS;
     // An item is recorded only when one run reads it whole (see memberRun): near the end of
     // the buffer it waits for more input, or chunks smaller than an item (a server's first
-    // TLS records, a slow link) would never let one be recorded. Each wait reads the held
-    // bytes again, hence a budget per list (tiny chunks would make it quadratic). (Before
-    // counting a miss: the item is tried again.)
+    // TLS records, a slow link) would never let one be recorded. Each wait has the held bytes
+    // read again (once they have doubled, see XmlTokenizer.write), hence a budget per list.
+    // (Before counting a miss: the item is tried again.)
     if (
       record &&
       buf.length - pos < RECORD_AHEAD &&
